@@ -1,0 +1,1 @@
+"""Shared library of the Afterclasses services: event contracts, ports, settings."""

@@ -1,0 +1,172 @@
+"""marshmallow schemas of the catalog: the building blocks of submissions and of events.
+
+Ingest's request schemas and the ``catalog.entries`` payload schema are composed from these, so
+a field means the same thing at the edge, in the store and on the wire. Every schema rejects
+unknown fields (marshmallow's RAISE default, kept explicit) at every nesting level.
+"""
+from __future__ import annotations
+
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from afterclasses import taxonomy
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+GENDERS = ("any", "boys", "girls")
+PROVIDER_KINDS = ("public", "private", "non-profit")
+PRICE_PERIODS = ("once", "session", "week", "month", "term", "year")
+STATUSES = ("published", "withdrawn")
+AGE_LIMIT = 120
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An ISO 8601 datetime with a time zone, kept as its ISO string so payloads stay JSON."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+def _category(value: str) -> None:
+    if not taxonomy.is_known(value):
+        raise ValidationError(f"Unknown category {value!r}.")
+
+
+def text(max_len: int, **kw):
+    """A trimmed text field of bounded length."""
+    return fields.String(validate=validate.Length(max=max_len), **kw)
+
+
+class SessionSchema(StrictSchema):
+    """One weekly session: weekday and local start/end time (HH:MM)."""
+
+    weekday = fields.String(required=True, validate=validate.OneOf(WEEKDAYS))
+    start = fields.String(required=True, validate=validate.Regexp(_HHMM, error="Use HH:MM."))
+    end = fields.String(required=True, validate=validate.Regexp(_HHMM, error="Use HH:MM."))
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            raise ValidationError("Must be later than start.", "end")
+
+
+class PriceSchema(StrictSchema):
+    free = fields.Boolean(required=True)
+    amount = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    currency = fields.String(
+        allow_none=True, load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code.")
+    )
+    period = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(PRICE_PERIODS))
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        if data.get("free") and data.get("amount"):
+            raise ValidationError("A free activity has no amount.", "amount")
+        if not data.get("free") and data.get("amount") is not None and not data.get("currency"):
+            raise ValidationError("Give the currency of the amount.", "currency")
+
+
+class VenueSchema(StrictSchema):
+    """Where an activity takes place; ``approximate`` when the point is only the district's."""
+
+    name = text(300, load_default=None, allow_none=True)
+    address = text(500, load_default=None, allow_none=True)
+    lat = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=-180, max=180))
+    district = text(200, load_default=None, allow_none=True)
+    city = text(100, load_default=None, allow_none=True)
+    approximate = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _point(self, data, **kwargs):
+        if (data.get("lat") is None) != (data.get("lon") is None):
+            raise ValidationError("Give both lat and lon, or neither.", "lon" if data.get("lat") is not None else "lat")
+
+
+class ProviderFieldsSchema(StrictSchema):
+    """An organisation that runs activities."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PROVIDER_KINDS))
+    phone = text(100, load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True)
+    website = text(300, load_default=None, allow_none=True)
+    address = text(500, load_default=None, allow_none=True)
+
+
+class ActivityFieldsSchema(StrictSchema):
+    """The editable fields of an activity (what a citizen or a department submits)."""
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = text(10_000, load_default="")
+    category = fields.String(required=True, validate=_category)
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
+                       validate=validate.Length(max=50))
+    age_min = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=AGE_LIMIT))
+    age_max = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=AGE_LIMIT))
+    gender = fields.String(load_default="any", validate=validate.OneOf(GENDERS))
+    sessions = fields.List(fields.Nested(SessionSchema), load_default=list, validate=validate.Length(max=100))
+    price = fields.Nested(PriceSchema, allow_none=True, load_default=None)
+    language = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Regexp(r"^[a-z]{2}$", error="Use an ISO 639-1 code, e.g. en."))
+    accessibility = text(2_000, load_default=None, allow_none=True)
+    venue = fields.Nested(VenueSchema, allow_none=True, load_default=None)
+    verified_at = AwareDateTime(allow_none=True, load_default=None)
+
+    @validates_schema
+    def _ages(self, data, **kwargs):
+        lo, hi = data.get("age_min"), data.get("age_max")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValidationError("Must not be less than age_min.", "age_max")
+
+
+class ProviderDocSchema(ProviderFieldsSchema):
+    id = fields.String(required=True)
+
+
+class ActivityDocSchema(ActivityFieldsSchema):
+    """An activity as published on ``catalog.entries`` and returned by the APIs."""
+
+    id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    provider = fields.Nested(ProviderDocSchema, allow_none=True, load_default=None)
+    source = fields.String(allow_none=True, load_default=None)
+    source_id = fields.String(allow_none=True, load_default=None)
+    rating = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=5))
+    # kept as ISO strings on the wire; AwareDateTime validates them
+    verified_at = AwareDateTime(allow_none=True, load_default=None)
+    updated_at = AwareDateTime(required=True)
+
+
+class WithdrawnSchema(StrictSchema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    status = fields.String(required=True, validate=validate.Equal("withdrawn"))
+
+
+# (event type, schema version) -> payload schema
+_SCHEMAS = {
+    ("activity.published", 1): ActivityDocSchema(),
+    ("activity.updated", 1): ActivityDocSchema(),
+    ("activity.withdrawn", 1): WithdrawnSchema(),
+    ("provider.published", 1): ProviderDocSchema(),
+    ("provider.updated", 1): ProviderDocSchema(),
+}
+
+
+def schema_for(type: str, version: int) -> Schema | None:
+    return _SCHEMAS.get((type, version))
+
+
+def event_types() -> list[tuple[str, int]]:
+    return sorted(_SCHEMAS)

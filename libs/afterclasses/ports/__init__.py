@@ -1,0 +1,1 @@
+"""Ports: small abstract interfaces whose adapters are chosen in each service's bootstrap."""

@@ -1,0 +1,33 @@
+"""The ingest service: submissions, editors' review, the canonical catalog and its outbox."""
+from __future__ import annotations
+
+from flask import Flask
+
+from afterclasses.web import health_blueprint, register_error_handlers
+from afterclasses_ingest.adapters.store import StoreUnavailable
+from afterclasses_ingest.bootstrap import Ingest, bootstrap
+from afterclasses_ingest.domain.model import DomainError
+from afterclasses_ingest.settings import IngestSettings
+
+
+def create_app(settings: IngestSettings | None = None, ingest: Ingest | None = None) -> Flask:
+    app = Flask(__name__)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    ingest = ingest or bootstrap(settings)
+    app.extensions["afterclasses"] = ingest
+    register_error_handlers(app, unavailable=(StoreUnavailable,))
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        from afterclasses.web import error_response
+
+        kind = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
+        return error_response(exc.status, kind, exc.message, exc.details)
+
+    from afterclasses_ingest.api import review, routes
+
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(health_blueprint(lambda: {"database": ingest.store.ping}))
+    return app

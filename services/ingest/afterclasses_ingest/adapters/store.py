@@ -1,0 +1,237 @@
+"""The relational store of ingest (SQLAlchemy Core): SQLite embedded, PostgreSQL at scale.
+
+``CatalogStore.transaction()`` is the unit of work: everything a handler does inside one
+``with`` block commits together or not at all — catalog rows, audit rows and outbox events.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+from typing import Iterable, Iterator
+
+from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from afterclasses_ingest.adapters.tables import (
+    activities,
+    api_tokens,
+    audit,
+    metadata,
+    outbox,
+    providers,
+    submissions,
+    venues,
+)
+from afterclasses_ingest.domain.model import canonical_json
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached; answer 503 and let the caller retry."""
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.timezone.utc)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return utc(value).isoformat() if value is not None else None
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")  # an accepted submission survives a power cut
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn):
+    # take the write lock at BEGIN: two editors approving at once serialise instead of failing
+    # with "database is locked" half-way through a transaction
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # let SQLAlchemy not emit its own BEGIN; we emit BEGIN IMMEDIATE ourselves
+        event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CatalogStore:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Tx"]:
+        try:
+            with self.engine.begin() as conn:
+                yield Tx(conn)
+        except OperationalError as exc:
+            raise StoreUnavailable(str(exc.orig)) from exc
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Tx:
+    """Named queries over one open transaction."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    # submissions -----------------------------------------------------------------------
+    def insert_submission(self, row: dict) -> None:
+        self.conn.execute(insert(submissions), [row])
+
+    def get_submission(self, submission_id: str) -> dict | None:
+        row = self.conn.execute(select(submissions).where(submissions.c.id == submission_id)).mappings().first()
+        return dict(row) if row else None
+
+    def decide_submission(self, submission_id: str, status: str, by: str, note: str | None,
+                          at: dt.datetime, result_id: str | None = None) -> bool:
+        """Mark a pending submission decided; False when someone else decided it first."""
+        res = self.conn.execute(
+            update(submissions)
+            .where(submissions.c.id == submission_id, submissions.c.status == "pending")
+            .values(status=status, decided_by=by, decided_at=at, note=note, result_id=result_id)
+        )
+        return res.rowcount == 1
+
+    def pending(self, limit: int, offset: int) -> list[dict]:
+        q = (select(submissions).where(submissions.c.status == "pending")
+             .order_by(submissions.c.created_at, submissions.c.id).limit(limit).offset(offset))
+        return [dict(r) for r in self.conn.execute(q).mappings()]
+
+    def count_pending(self) -> int:
+        q = select(func.count()).select_from(submissions).where(submissions.c.status == "pending")
+        return self.conn.execute(q).scalar_one()
+
+    # activities ------------------------------------------------------------------------
+    def get_activity(self, activity_id: str, for_update: bool = False) -> dict | None:
+        q = select(activities).where(activities.c.id == activity_id)
+        if for_update:
+            q = q.with_for_update()
+        row = self.conn.execute(q).mappings().first()
+        return dict(row) if row else None
+
+    def activities_by_source(self, source: str, source_ids: Iterable[str]) -> dict[str, dict]:
+        ids = list(source_ids)
+        out: dict[str, dict] = {}
+        for i in range(0, len(ids), 500):  # stay under every driver's bound-parameter limit
+            q = select(activities).where(activities.c.source == source, activities.c.source_id.in_(ids[i:i + 500]))
+            out.update({r["source_id"]: dict(r) for r in self.conn.execute(q).mappings()})
+        return out
+
+    def insert_activities(self, rows: list[dict]) -> None:
+        if rows:
+            self.conn.execute(insert(activities), rows)
+
+    def update_activity(self, activity_id: str, values: dict) -> None:
+        self.conn.execute(update(activities).where(activities.c.id == activity_id).values(**values))
+
+    def count_activities(self, source: str | None = None) -> int:
+        q = select(func.count()).select_from(activities)
+        if source is not None:
+            q = q.where(activities.c.source == source)
+        return self.conn.execute(q).scalar_one()
+
+    # providers and venues --------------------------------------------------------------
+    def get_provider(self, provider_id: str) -> dict | None:
+        row = self.conn.execute(select(providers).where(providers.c.id == provider_id)).mappings().first()
+        return dict(row) if row else None
+
+    def providers_by_key(self, source: str, keys: Iterable[str]) -> dict[str, dict]:
+        keys = list(keys)
+        out: dict[str, dict] = {}
+        for i in range(0, len(keys), 500):
+            q = select(providers).where(providers.c.source == source, providers.c.source_key.in_(keys[i:i + 500]))
+            out.update({r["source_key"]: dict(r) for r in self.conn.execute(q).mappings()})
+        return out
+
+    def insert_providers(self, rows: list[dict]) -> None:
+        if rows:
+            self.conn.execute(insert(providers), rows)
+
+    def update_provider(self, provider_id: str, values: dict) -> None:
+        self.conn.execute(update(providers).where(providers.c.id == provider_id).values(**values))
+
+    def get_venue(self, venue_id: str | None) -> dict | None:
+        if venue_id is None:
+            return None
+        row = self.conn.execute(select(venues).where(venues.c.id == venue_id)).mappings().first()
+        return dict(row) if row else None
+
+    def venues_by_key(self, keys: Iterable[str]) -> dict[str, dict]:
+        keys = list(keys)
+        out: dict[str, dict] = {}
+        for i in range(0, len(keys), 500):
+            q = select(venues).where(venues.c.content_key.in_(keys[i:i + 500]))
+            out.update({r["content_key"]: dict(r) for r in self.conn.execute(q).mappings()})
+        return out
+
+    def insert_venues(self, rows: list[dict]) -> None:
+        if rows:
+            self.conn.execute(insert(venues), rows)
+
+    # audit and outbox ------------------------------------------------------------------
+    def add_audit(self, rows: list[dict]) -> None:
+        if rows:
+            self.conn.execute(insert(audit), rows)
+
+    def audit_for(self, entity: str, entity_id: str) -> list[dict]:
+        q = select(audit).where(audit.c.entity == entity, audit.c.entity_id == entity_id).order_by(audit.c.id)
+        return [dict(r) for r in self.conn.execute(q).mappings()]
+
+    def add_outbox(self, rows: list[dict]) -> None:
+        if rows:
+            self.conn.execute(insert(outbox), rows)
+
+    def unpublished(self, limit: int) -> list[dict]:
+        q = select(outbox).where(outbox.c.published.is_(False)).order_by(outbox.c.id).limit(limit)
+        return [dict(r) for r in self.conn.execute(q).mappings()]
+
+    def mark_published(self, ids: list[int]) -> None:
+        for i in range(0, len(ids), 500):
+            self.conn.execute(update(outbox).where(outbox.c.id.in_(ids[i:i + 500])).values(published=True))
+
+    def count_unpublished(self) -> int:
+        q = select(func.count()).select_from(outbox).where(outbox.c.published.is_(False))
+        return self.conn.execute(q).scalar_one()
+
+    # tokens ----------------------------------------------------------------------------
+    def token_roles(self, token: str) -> tuple[str, set[str]] | None:
+        row = self.conn.execute(select(api_tokens).where(api_tokens.c.token_hash == hash_token(token))).mappings().first()
+        return (row["name"], set(row["roles"].split())) if row else None
+
+    def add_token(self, token: str, name: str, roles: Iterable[str], at: dt.datetime) -> None:
+        self.conn.execute(insert(api_tokens), [{"token_hash": hash_token(token), "name": name,
+                                                "roles": " ".join(sorted(roles)), "created_at": at}])
+
+
+__all__ = ["CatalogStore", "StoreUnavailable", "Tx", "canonical_json", "hash_token", "iso", "utc"]

@@ -1,0 +1,33 @@
+"""Public endpoints: submit an entry, follow a submission, read the live catalog."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request, url_for
+
+from afterclasses_ingest import schemas
+from afterclasses_ingest.domain import handlers
+
+bp = Blueprint("submissions", __name__, url_prefix="/v1")
+
+
+def _store():
+    return current_app.extensions["afterclasses"].store
+
+
+@bp.post("/submissions")
+def create_submission():
+    data = schemas.load_submission(request.get_json(force=True, silent=False))
+    kind = data.pop("kind")
+    submitter = data.pop("submitter", None) or {}
+    sub = handlers.submit(_store(), kind, data, submitter.get("email") or submitter.get("name"))
+    sub["links"] = {"self": url_for(".get_submission", submission_id=sub["id"])}
+    return sub, 202, {"Location": sub["links"]["self"]}
+
+
+@bp.get("/submissions/<submission_id>")
+def get_submission(submission_id: str):
+    return handlers.get_submission(_store(), submission_id)
+
+
+@bp.get("/catalog/activities/<activity_id>")
+def get_activity(activity_id: str):
+    return handlers.get_activity(_store(), activity_id)

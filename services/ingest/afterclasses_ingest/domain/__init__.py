@@ -1,0 +1,1 @@
+"""The ingest domain: pure rules of submissions, review and imports (no Flask, no SQL)."""

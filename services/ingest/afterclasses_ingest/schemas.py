@@ -1,0 +1,76 @@
+"""Request schemas of the ingest API, composed from the shared catalog contract."""
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema, StrictSchema
+
+KINDS = ("activity", "provider", "edit")
+
+
+class SubmitterSchema(StrictSchema):
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    email = fields.Email(load_default=None, allow_none=True)
+
+
+class _Submission(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    submitter = fields.Nested(SubmitterSchema, load_default=None, allow_none=True)
+
+
+class ActivitySubmissionSchema(_Submission):
+    """A new activity, run by an existing provider (``provider_id``) or a new one (``provider``)."""
+
+    activity = fields.Nested(ActivityFieldsSchema, required=True)
+    provider_id = fields.String(load_default=None, allow_none=True)
+    provider = fields.Nested(ProviderFieldsSchema, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _one_provider(self, data, **kwargs):
+        if data.get("provider_id") and data.get("provider"):
+            raise ValidationError("Give provider_id or provider, not both.", "provider")
+
+
+class ProviderSubmissionSchema(_Submission):
+    provider = fields.Nested(ProviderFieldsSchema, required=True)
+
+
+class EditSubmissionSchema(_Submission):
+    """A correction: the fields to replace on a live activity (whole top-level fields)."""
+
+    activity_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    changes = fields.Nested(ActivityFieldsSchema(partial=True), required=True)
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if "changes" in data and not data["changes"]:
+            raise ValidationError("Name at least one field to change.", "changes")
+
+
+_BY_KIND = {"activity": ActivitySubmissionSchema, "provider": ProviderSubmissionSchema, "edit": EditSubmissionSchema}
+
+
+def load_submission(body) -> dict:
+    """Validate a submission body; the ``kind`` field picks the schema.
+
+    :raise ValidationError: with field-level messages (422).
+    """
+    if not isinstance(body, dict):
+        raise ValidationError({"_schema": ["Send a JSON object."]})
+    kind = body.get("kind")
+    if kind not in _BY_KIND:
+        raise ValidationError({"kind": [f"Must be one of: {', '.join(KINDS)}."]})
+    return _BY_KIND[kind]().load(body)
+
+
+class DecisionSchema(StrictSchema):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+class RejectionSchema(StrictSchema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class PageSchema(StrictSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

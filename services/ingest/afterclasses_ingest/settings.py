@@ -1,0 +1,26 @@
+"""Settings of the ingest service (``AFTERCLASSES_*`` environment variables)."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from afterclasses.settings import Settings
+
+
+def _default_datasets_dir() -> str:
+    # a checkout sits beside the shared data: <root>/../shared/data
+    return str(Path(__file__).resolve().parents[3].parent / "shared" / "data")
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestSettings(Settings):
+    database_url: str = ""  # default: sqlite:///<data_dir>/ingest.db
+    datasets_dir: str = dataclasses.field(default_factory=_default_datasets_dir)
+    relay_interval: float = 0.2  # seconds between outbox scans when idle
+    relay_batch: int = 1000
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(Path(self.data_dir) / 'ingest.db').resolve()}"
