@@ -55,10 +55,12 @@ class ConsumerRunner:
         batch_size: int = 500,
         retries: int = 5,
         backoff: float = 0.5,
+        dead_letters: bool = True,
     ):
         self.eventlog, self.group, self.topics = eventlog, group, list(topics)
         self.handler, self.batch_size = handler, batch_size
         self.retries, self.backoff = retries, backoff
+        self.dead_letters = dead_letters  # False for replays: the poison was dead-lettered already
         self.consumer = eventlog.consumer(group, self.topics)
 
     def run_once(self, timeout: float = 1.0) -> int:
@@ -73,7 +75,8 @@ class ConsumerRunner:
             except InvalidMessage as exc:
                 poison.append(record)
                 log.warning("dead-lettering %s@%s: %s", record.topic, record.offset, exc)
-                self.eventlog.publish(dlq_topic(record.topic), [(record.key, dead_letter(record, str(exc)))])
+                if self.dead_letters:
+                    self.eventlog.publish(dlq_topic(record.topic), [(record.key, dead_letter(record, str(exc)))])
         if envelopes:
             self._handle(envelopes)
         self.consumer.commit()

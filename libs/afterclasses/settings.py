@@ -38,6 +38,11 @@ class Settings:
     eventlog_backend: str = "sqlite"  # sqlite | memory (kafka arrives with issue 3)
     eventlog_path: str = ""  # default: <data_dir>/eventlog.db
     log_level: str = "INFO"
+    bind_host: str = "127.0.0.1"  # where `afterclasses run` binds the services
+    web_port: int = 8000
+    ingest_port: int = 8001
+    search_port: int = 8002
+    notify_port: int = 8003
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None, **overrides):

@@ -4,8 +4,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from afterclasses.eventlog.memory import MemoryEventLog
-from afterclasses.eventlog.sqlite import SqliteEventLog
+from afterclasses.eventlog import make_eventlog
 from afterclasses.ports.eventlog import EventLog
 from afterclasses_ingest.adapters.store import CatalogStore
 from afterclasses_ingest.settings import IngestSettings
@@ -21,14 +20,6 @@ class Ingest:
         self.store.dispose()
         if self.eventlog is not None:
             self.eventlog.close()
-
-
-def make_eventlog(settings) -> EventLog:
-    if settings.eventlog_backend == "sqlite":
-        return SqliteEventLog(settings.eventlog_file)
-    if settings.eventlog_backend == "memory":
-        return MemoryEventLog()
-    raise ValueError(f"AFTERCLASSES_EVENTLOG_BACKEND: unknown backend {settings.eventlog_backend!r}")
 
 
 def bootstrap(settings: IngestSettings | None = None, *, eventlog: EventLog | None = None,

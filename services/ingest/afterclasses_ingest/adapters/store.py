@@ -123,6 +123,9 @@ class Tx:
         )
         return res.rowcount == 1
 
+    def set_submission_report(self, submission_id: str, report: dict) -> None:
+        self.conn.execute(update(submissions).where(submissions.c.id == submission_id).values(report=report))
+
     def pending(self, limit: int, offset: int) -> list[dict]:
         q = (select(submissions).where(submissions.c.status == "pending")
              .order_by(submissions.c.created_at, submissions.c.id).limit(limit).offset(offset))

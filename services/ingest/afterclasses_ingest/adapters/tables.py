@@ -59,7 +59,7 @@ activities = Table(
     Column("version", Integer, nullable=False),
     Column("source", String(100)),
     Column("source_id", String(200)),
-    Column("content_hash", String(64), nullable=False),
+    Column("source_hash", String(64)),  # fingerprint of the source record as last imported
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("source", "source_id", name="uq_activity_source_id"),

@@ -261,7 +261,7 @@ def _create_activity(tx: Tx, activity_id: str, sub: dict, actor: str, at: dt.dat
     (venue_id,) = venue_ids(tx, [venue], at)
     row = {"id": activity_id, "provider_id": provider_id, "venue_id": venue_id, "fields": fields,
            "title": fields["title"], "status": "published", "version": 1, "source": None, "source_id": None,
-           "content_hash": content_hash(payload["activity"]), "created_at": at, "updated_at": at}
+           "source_hash": None, "created_at": at, "updated_at": at}
     tx.insert_activities([row])
     tx.add_audit([audit_row(at, actor, "activity", activity_id, "*", None, payload["activity"], sub["id"])])
     tx.add_outbox([outbox_row("activity.published", activity_id, activity_doc(tx, row), at)])
@@ -283,7 +283,7 @@ def _apply_edit(tx: Tx, sub: dict, actor: str, at: dt.datetime) -> None:
     fields, venue = split_activity(merged)
     (venue_id,) = venue_ids(tx, [venue], at)
     values = {"fields": fields, "title": fields["title"], "venue_id": venue_id, "version": live["version"] + 1,
-              "content_hash": content_hash(merged), "updated_at": at}
+              "updated_at": at}
     tx.update_activity(live["id"], values)
     tx.add_audit([audit_row(at, actor, "activity", live["id"], c.field, c.old, c.new, sub["id"]) for c in changes])
     tx.add_outbox([outbox_row("activity.updated", live["id"], activity_doc(tx, {**live, **values}), at)])

@@ -1,0 +1,18 @@
+"""gunicorn settings shared by every service (one image, many roles).
+
+The bind address and worker count come from the environment so `--scale` and the embedded
+runner can set them: GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (default 2).
+"""
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None  # "-" for stdout
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
+# the app factory opens its own files and connections in each worker, after the fork
+preload_app = False

@@ -1,0 +1,100 @@
+"""The search-index port: a projection of ``catalog.entries`` that answers the finder's queries.
+
+Adapters: ``afterclasses_search.adapters.sqlite_fts.SqliteSearchIndex`` (embedded default).
+"""
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Sequence
+
+from afterclasses.contracts.events import Envelope
+
+SORTS = ("best", "distance", "newest")
+AGE_BANDS = (("0-2", 0, 2.999), ("3-5", 3, 5.999), ("6-9", 6, 9.999), ("10-13", 10, 13.999),
+             ("14-17", 14, 17.999), ("18+", 18, 200))
+"""Age bands of the facet: (label, lowest age, highest age). An activity falls in every band
+some age of which it accepts; one with no stated ages falls in all."""
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class SearchError(Exception):
+    """Base of the port's errors."""
+
+
+class SearchUnavailable(SearchError):
+    """The index cannot answer right now (503)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchQuery:
+    """What a parent asks. Empty tuples mean "no filter"; several values of one facet mean "any of"."""
+
+    q: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float | None = None
+    sort: str = "best"
+    age: float | None = None
+    categories: tuple[str, ...] = ()
+    free: bool | None = None
+    days: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    age_bands: tuple[str, ...] = ()
+    page: int = 1
+    per_page: int = 20
+    language: str = "en"  # of facet labels
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    doc: dict
+    score: float
+    distance_km: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    label: str | None = None
+    selected: bool = False
+    depth: int = 0  # tree depth, for the category facet
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+
+
+class SearchIndex(abc.ABC):
+    @abc.abstractmethod
+    def apply(self, events: Sequence[Envelope]) -> int:
+        """Project catalog events into the index, idempotently: an event whose entry version is
+        not newer than the stored one changes nothing (replays, late duplicates). Durable on
+        return. Returns how many entries changed. Raises :class:`SearchUnavailable`."""
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Matching published activities, one page of them ranked per ``query.sort``, with
+        disjunctive facet counts. Any text is a safe query. Raises :class:`SearchUnavailable`."""
+
+    @abc.abstractmethod
+    def get(self, entry_id: str) -> dict | None:
+        """The published document of one activity, or None."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """How many published activities the index holds."""
+
+    def ping(self) -> None:
+        """Raise :class:`SearchUnavailable` when the index cannot answer."""
+
+    def close(self) -> None:
+        """Release resources."""

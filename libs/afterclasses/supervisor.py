@@ -1,0 +1,149 @@
+"""Embedded mode: every service of the product as child processes of one command.
+
+Imports the real datasets into an empty catalog, starts the APIs under gunicorn plus the outbox
+relay and the search indexer, prints the URLs, and restarts any child that dies (with backoff)
+until interrupted — then stops them all.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from afterclasses.settings import Settings
+
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
+
+
+@dataclasses.dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict
+    url: str | None = None
+    proc: subprocess.Popen | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, env={**os.environ, **self.env})
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def _gunicorn(name: str, app: str, host: str, port: int) -> Child:
+    argv = [sys.executable, "-m", "gunicorn", app]
+    if GUNICORN_CONF.exists():
+        argv[3:3] = ["-c", str(GUNICORN_CONF)]
+    return Child(name, argv, {"GUNICORN_BIND": f"{host}:{port}"}, url=f"http://{host}:{port}")
+
+
+def _cli(name: str, *args: str) -> Child:
+    return Child(name, [sys.executable, "-m", "afterclasses.cli", *args], {})
+
+
+def editor_token(data_dir: Path) -> str:
+    """The development editor token (kept in <data_dir>/editor-token, created once)."""
+    from afterclasses_ingest.bootstrap import bootstrap
+    from afterclasses_ingest.domain.handlers import utcnow
+
+    path = data_dir / "editor-token"
+    if path.exists():
+        return path.read_text().strip()
+    import secrets
+
+    value = secrets.token_urlsafe(24)
+    with bootstrap().store.transaction() as tx:
+        tx.add_token(value, "dev-editor", ["editor"], utcnow())
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def prepare(import_data: bool) -> None:
+    from afterclasses_ingest.bootstrap import bootstrap
+    from afterclasses_ingest.bulk import import_mappings, shipped
+
+    ingest = bootstrap()
+    with ingest.store.transaction() as tx:
+        empty = tx.count_activities() == 0
+    if empty and import_data:
+        print("The catalog is empty: importing the real datasets…", flush=True)
+        import_mappings(ingest.store, list(shipped().values()), Path(ingest.settings.datasets_dir))
+    ingest.close()
+
+
+def _wait_ready(children: list[Child], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    for child in children:
+        if not child.url:
+            continue
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(child.url + "/readyz", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+
+
+def run_embedded(import_data: bool = True) -> int:
+    settings = Settings.from_env()
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    prepare(import_data)
+    token = editor_token(data_dir)
+    host = settings.bind_host
+    children = [
+        _gunicorn("ingest", "afterclasses_ingest.wsgi:application", host, settings.ingest_port),
+        _gunicorn("search", "afterclasses_search.wsgi:application", host, settings.search_port),
+        _cli("relay", "relay"),
+        _cli("search-indexer", "consume", "search"),
+    ]
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for child in children:
+        child.start()
+    _wait_ready(children)
+    print("\nAfterclasses is running (embedded mode, data in %s):" % data_dir.resolve())
+    for child in children:
+        if child.url:
+            print(f"  {child.name:<8} {child.url}   (health: {child.url}/readyz)")
+    search = next(c for c in children if c.name == "search")
+    print(f"  try:     {search.url}/v1/search?q=tennis&lat=40.8661&lon=-73.8510&radius_km=2")
+    print(f"  editor token (development only): {token}")
+    print("Press Ctrl+C to stop.\n", flush=True)
+    try:
+        while not stopping:
+            for child in children:
+                if not child.alive() and time.monotonic() >= child.next_start:
+                    if child.proc is not None:
+                        print(f"{child.name} exited with {child.proc.returncode}; restarting", flush=True)
+                        child.restarts += 1
+                    child.next_start = time.monotonic() + min(30, 2 ** min(child.restarts, 5))
+                    child.start()
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.alive():
+                child.proc.terminate()
+        for child in children:
+            if child.proc is not None:
+                try:
+                    child.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.proc.kill()
+    return 0

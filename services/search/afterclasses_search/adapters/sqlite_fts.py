@@ -1,0 +1,492 @@
+"""Embedded search index: SQLite FTS5 for text, numpy columns for filters, facets and ranking.
+
+Files: ``<dir>/CURRENT`` names the live index file (``index-<stamp>.db``). A reindex builds a new
+file and replaces ``CURRENT`` atomically (os.replace), so readers switch on their next query
+and never see a half-built index — the embedded form of an alias swap.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from afterclasses import taxonomy
+from afterclasses.contracts.events import Envelope
+from afterclasses.ports.search import (
+    AGE_BANDS,
+    WEEKDAYS,
+    FacetValue,
+    Hit,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+)
+from afterclasses_search.adapters import queries as sql
+from afterclasses_search.adapters.columns import (
+    BAND_BITS,
+    DAY_BITS,
+    Columns,
+    band_bits,
+    bbox,
+    day_bits,
+    haversine_km,
+)
+from afterclasses_search.adapters.text import analyze, fts_phrase, query_terms
+
+POINTER = "CURRENT"
+ACTIVITY_EVENTS = ("activity.published", "activity.updated", "activity.withdrawn")
+
+
+def _epoch(value: str | None) -> float | None:
+    return dt.datetime.fromisoformat(value).timestamp() if value else None
+
+
+def document_row(doc: dict) -> dict:
+    """The indexed columns of one activity document."""
+    venue = doc.get("venue") or {}
+    price = doc.get("price")
+    return {
+        "id": doc["id"],
+        "version": doc["version"],
+        "status": doc["status"],
+        "lat": venue.get("lat"),
+        "lon": venue.get("lon"),
+        "age_lo": doc.get("age_min"),
+        "age_hi": doc.get("age_max"),
+        "free": None if price is None else int(bool(price.get("free"))),
+        "days": day_bits(s["weekday"] for s in doc.get("sessions") or []),
+        "bands": band_bits(doc.get("age_min"), doc.get("age_max")),
+        "verified": _epoch(doc.get("verified_at")),
+        "updated": _epoch(doc.get("updated_at")),
+        "rating": doc.get("rating"),
+        "category": doc.get("category"),
+        "district": venue.get("district"),
+        "doc": json.dumps(doc, ensure_ascii=False),
+    }
+
+
+def document_text(doc: dict) -> tuple[str, str]:
+    """(title, body) as stemmed terms: what text search matches."""
+    venue = doc.get("venue") or {}
+    provider = doc.get("provider") or {}
+    labels = []
+    if doc.get("category") in taxonomy.categories():
+        for slug in taxonomy.ancestors(doc["category"]):
+            labels.extend(taxonomy.categories()[slug].labels.values())
+    body = [doc.get("description"), *labels, *(doc.get("tags") or []), provider.get("name"),
+            venue.get("name"), venue.get("address"), venue.get("district"), venue.get("city")]
+    return " ".join(analyze(doc.get("title") or "")), " ".join(analyze(" ".join(b for b in body if b)))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # a projection: the log can always rebuild it
+    conn.executescript(sql.SCHEMA)
+    return conn
+
+
+def new_index_file(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return directory / f"index-{stamp}-{uuid.uuid4().hex[:6]}.db"
+
+
+def current_file(directory: Path) -> Path | None:
+    try:
+        name = (directory / POINTER).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return directory / name if name else None
+
+
+def point_to(directory: Path, file: Path) -> None:
+    """Make ``file`` the live index, atomically."""
+    tmp = directory / f".{POINTER}.{os.getpid()}"
+    tmp.write_text(file.name + "\n")
+    os.replace(tmp, directory / POINTER)
+
+
+class SqliteSearchIndex(SearchIndex):
+    """The embedded index. ``directory`` holds the files; ``file`` pins one (reindex builds)."""
+
+    def __init__(self, directory: Path | str, file: Path | str | None = None):
+        self.directory = Path(directory)
+        self._pinned = Path(file) if file else None
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._file: Path | None = None
+        self._pointer_stamp = None
+        self._cols = Columns()
+        self._data_version = None
+        self._dirty = True
+        self._vocab: tuple[int, list[str]] | None = None
+        self._open()
+
+    # --- files ---------------------------------------------------------------------------
+    def _open(self) -> None:
+        try:
+            if self._pinned is not None:
+                file = self._pinned
+            else:
+                file = current_file(self.directory)
+                if file is None:  # first start: an empty index becomes the live one
+                    file = new_index_file(self.directory)
+                    _connect(file).close()
+                    point_to(self.directory, file)
+                self._pointer_stamp = self._stamp()
+            if self._conn is not None:
+                self._conn.close()
+            self._file, self._conn = file, _connect(file)
+        except (sqlite3.Error, OSError) as exc:
+            raise SearchUnavailable(f"search index in {self.directory}: {exc}") from exc
+        self._cols, self._dirty, self._data_version, self._vocab = Columns(), True, None, None
+
+    def _stamp(self):
+        try:
+            st = os.stat(self.directory / POINTER)
+            return (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            return None
+
+    @property
+    def file(self) -> Path:
+        return self._file
+
+    def reopen_if_swapped(self) -> bool:
+        """Follow ``CURRENT`` to a new file after a reindex; True when it moved."""
+        with self._lock:
+            if self._pinned is None and self._stamp() != self._pointer_stamp:
+                self._open()
+                return True
+            return False
+
+    def make_live(self) -> None:
+        """Point ``CURRENT`` at this (pinned) file: the swap step of a reindex."""
+        point_to(self.directory, self._file)
+
+    # --- writing -------------------------------------------------------------------------
+    def apply(self, events: Sequence[Envelope], positions: dict | None = None) -> int:
+        with self._lock:
+            try:
+                return self._apply(events, positions)
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise SearchUnavailable(f"search index write failed: {exc}") from exc
+
+    def _apply(self, events, positions) -> int:
+        conn = self._conn
+        docs = [e.payload for e in events if e.type in ACTIVITY_EVENTS]
+        conn.execute("BEGIN IMMEDIATE")
+        seq = int(self._meta("seq") or 0) + 1
+        ids = list({d["id"] for d in docs})
+        known: dict[str, tuple[int, int]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for id_, pos, version in conn.execute(sql.VERSIONS.format(marks=",".join("?" * len(chunk))), chunk):
+                known[id_] = (pos, version)
+        changed = 0
+        for doc in docs:
+            current = known.get(doc["id"])
+            if current is not None and current[1] >= doc["version"]:
+                continue  # a replay or a late duplicate: never regress an entry
+            row = document_row(doc) if doc["status"] == "published" else self._tombstone(doc)
+            row["seq"] = seq
+            if current is None:
+                pos = conn.execute(sql.INSERT_DOC, row).lastrowid
+            else:
+                pos = current[0]
+                conn.execute(sql.UPDATE_DOC, {**row, "pos": pos})
+                conn.execute(sql.DELETE_FTS, (pos,))
+            if doc["status"] == "published":
+                conn.execute(sql.INSERT_FTS, (pos, *document_text(doc)))
+            known[doc["id"]] = (pos, doc["version"])
+            changed += 1
+        conn.execute(sql.META_PUT, ("seq", str(seq)))
+        for (topic, partition), offset in (positions or {}).items():
+            conn.execute(sql.META_PUT, (f"offset:{topic}:{partition}", str(offset)))
+        conn.execute("COMMIT")
+        self._dirty = True
+        return changed
+
+    @staticmethod
+    def _tombstone(doc: dict) -> dict:
+        row = {k: None for k in ("lat", "lon", "age_lo", "age_hi", "free", "verified", "updated",
+                                 "rating", "category", "district")}
+        return {**row, "id": doc["id"], "version": doc["version"], "status": doc["status"],
+                "days": 0, "bands": 0, "doc": json.dumps({"id": doc["id"], "status": doc["status"]})}
+
+    def _meta(self, key: str) -> str | None:
+        row = self._conn.execute(sql.META_GET, (key,)).fetchone()
+        return row[0] if row else None
+
+    def stored_positions(self) -> dict[tuple[str, int], int]:
+        """Log positions this index has applied, stored with its rows (resume after a swap)."""
+        with self._lock:
+            out = {}
+            for key, value in self._conn.execute(sql.META_ALL).fetchall():
+                if key.startswith("offset:"):
+                    topic, partition = key[len("offset:"):].rsplit(":", 1)
+                    out[(topic, int(partition))] = int(value)
+            return out
+
+    # --- reading -------------------------------------------------------------------------
+    def _refresh(self) -> Columns:
+        """Bring the columns up to date with the file (other processes write it)."""
+        self.reopen_if_swapped()
+        (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        if self._dirty or version != self._data_version:
+            self._data_version, self._dirty = version, False
+            self._cols.load(self._conn.execute(sql.COLUMN_ROWS, (self._cols.seq,)).fetchall())
+        return self._cols
+
+    def get(self, entry_id: str) -> dict | None:
+        with self._lock:
+            self.reopen_if_swapped()
+            row = self._conn.execute(sql.DOC_BY_ID, (entry_id,)).fetchone()
+            return json.loads(row[0]) if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            self.reopen_if_swapped()
+            return self._conn.execute(sql.COUNT_PUBLISHED).fetchone()[0]
+
+    def count_text_rows(self) -> int:
+        """Rows of the text index (equals :meth:`count` when the index is consistent)."""
+        with self._lock:
+            return self._conn.execute(sql.COUNT_FTS).fetchone()[0]
+
+    def ping(self) -> None:
+        with self._lock:
+            try:
+                self.reopen_if_swapped()
+                self._conn.execute("SELECT 1 FROM docs LIMIT 1").fetchall()
+            except sqlite3.Error as exc:
+                raise SearchUnavailable(f"search index: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN")  # one snapshot for matching and fetching
+                try:
+                    return self._search(query)
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise SearchUnavailable(f"search index: {exc}") from exc
+
+    # --- the query -----------------------------------------------------------------------
+    def _text_scores(self, q: str, size: int) -> np.ndarray | None:
+        """Relevance per row (0 = no match), or None when the text asks for nothing."""
+        terms = query_terms(q)
+        if not terms:
+            return None
+        attempts = [" AND ".join(fts_phrase(t) for t in terms)]
+        if len(terms) > 1:
+            attempts.append(" OR ".join(fts_phrase(t) + "*" for t in terms))  # fewer words matched
+        else:
+            attempts.append(fts_phrase(terms[0]) + "*")  # a word being typed
+        for expr in attempts:
+            scores = self._match(expr, size)
+            if scores.any():
+                return scores
+        corrected = self._corrections(terms)  # typo tolerance, only when nothing matched
+        if corrected:
+            return self._match(" OR ".join(fts_phrase(t) for t in corrected), size)
+        return np.zeros(size)
+
+    def _match(self, expr: str, size: int) -> np.ndarray:
+        rows = self._conn.execute(sql.MATCH, (expr,)).fetchall()
+        scores = np.zeros(size)
+        if rows:
+            pos, score = np.asarray(rows, dtype=np.float64).T
+            keep = pos < size
+            scores[pos[keep].astype(np.int64)] = np.maximum(score[keep], 1e-9)
+        return scores
+
+    def _corrections(self, terms: list[str]) -> list[str]:
+        """Indexed terms close to each query term (the vocabulary is cached per write batch)."""
+        if self._vocab is None or self._vocab[0] != self._cols.seq:
+            self._vocab = (self._cols.seq, self._vocabulary())
+        out = []
+        for term in terms:
+            out += difflib.get_close_matches(term, self._vocab[1], n=3, cutoff=0.75)
+        return out
+
+    def _vocabulary(self) -> list[str]:
+        # a temp fts5vocab table on a separate connection: creating it inside the reader's
+        # snapshot transaction is not allowed
+        conn = sqlite3.connect(self._file, timeout=30)
+        try:
+            conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab USING fts5vocab(main, fts, 'row')")
+            return [t for (t,) in conn.execute("SELECT term FROM temp.fts_vocab")]
+        finally:
+            conn.close()
+
+    def _search(self, query: SearchQuery) -> SearchResult:
+        cols = self._refresh()
+        n = cols.size
+        base = cols.view("alive").copy()
+        text = self._text_scores(query.q, n) if query.q else None
+        if text is not None:
+            base &= text > 0
+        if query.age is not None:
+            lo, hi = cols.view("age_lo"), cols.view("age_hi")
+            base &= ~(lo > query.age) & ~(hi < query.age)  # NaN bounds are open
+        distance = None
+        if query.has_point and query.radius_km is not None:
+            lat_min, lat_max, lon_min, lon_max = bbox(query.lat, query.lon, query.radius_km)
+            lat, lon = cols.view("lat"), cols.view("lon")
+            base &= (lat >= lat_min) & (lat <= lat_max) & (lon >= lon_min) & (lon <= lon_max)
+            idx = np.flatnonzero(base)
+            d = haversine_km(lat[idx], lon[idx], query.lat, query.lon)
+            base[idx[d > query.radius_km]] = False
+
+        filters = self._facet_filters(cols, query)
+        facets = self._facets(cols, query, base, filters)
+        full = base.copy()
+        for mask in filters.values():
+            full &= mask
+        idx = np.flatnonzero(full)
+        total = int(idx.size)
+        start = (query.page - 1) * query.per_page
+        if start >= total:  # a page past the end is empty, not an error
+            return SearchResult(total=total, hits=[], facets=facets)
+        if query.has_point:
+            distance = haversine_km(cols.view("lat")[idx], cols.view("lon")[idx], query.lat, query.lon)
+        order, scores = self._rank(cols, query, idx, text, distance)
+        page = order[start:start + query.per_page]
+        hits = self._hits(idx, page, distance, scores)
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    @staticmethod
+    def _facet_filters(cols: Columns, query: SearchQuery) -> dict[str, np.ndarray]:
+        """One mask per facet with a selection (combined with AND across facets)."""
+        out = {}
+        if query.categories:
+            wanted = [code for slug, code in cols.categories.codes.items()
+                      if any(slug == c or slug.startswith(c + ".") for c in query.categories)]
+            out["category"] = np.isin(cols.view("category"), wanted)
+        if query.free is not None:
+            out["free"] = cols.view("free") == int(query.free)
+        if query.days:
+            out["day"] = (cols.view("days") & day_bits(query.days)) != 0
+        if query.districts:
+            wanted = [cols.districts.codes[d] for d in query.districts if d in cols.districts.codes]
+            out["district"] = np.isin(cols.view("district"), wanted)
+        if query.age_bands:
+            bits = sum(BAND_BITS.get(b, 0) for b in query.age_bands)
+            out["age_band"] = (cols.view("bands") & bits) != 0
+        return out
+
+    def _facets(self, cols: Columns, query: SearchQuery, base, filters) -> dict[str, list[FacetValue]]:
+        """Counts per facet value; each facet ignores its own selection (disjunctive)."""
+
+        def mask_without(name):
+            m = base.copy()
+            for other, f in filters.items():
+                if other != name:
+                    m &= f
+            return m
+
+        facets = {}
+        # category: count leaves, then roll counts up the tree
+        m = mask_without("category")
+        codes = cols.view("category")[m]
+        leaf_counts = np.bincount(codes[codes >= 0], minlength=len(cols.categories.values))
+        tree: dict[str, int] = {}
+        for slug, count in zip(cols.categories.values, leaf_counts.tolist()):
+            if count:
+                for anc in taxonomy.ancestors(slug):
+                    tree[anc] = tree.get(anc, 0) + count
+        known = taxonomy.categories()
+        facets["category"] = [
+            FacetValue(slug, tree.get(slug, 0), cat.label(query.language), slug in query.categories, cat.depth)
+            for slug, cat in known.items() if tree.get(slug) or slug in query.categories
+        ]
+        # age bands and weekdays: one bit each per row
+        m = mask_without("age_band")
+        bands = cols.view("bands")[m]
+        facets["age_band"] = [FacetValue(label, int(np.count_nonzero(bands & BAND_BITS[label])), label,
+                                         label in query.age_bands) for label, _, _ in AGE_BANDS]
+        m = mask_without("day")
+        days = cols.view("days")[m]
+        facets["day"] = [FacetValue(d, int(np.count_nonzero(days & DAY_BITS[d])), d, d in query.days)
+                         for d in WEEKDAYS]
+        m = mask_without("free")
+        free = cols.view("free")[m]
+        facets["free"] = [FacetValue("true", int(np.count_nonzero(free == 1)), "free", query.free is True),
+                          FacetValue("false", int(np.count_nonzero(free == 0)), "paid", query.free is False)]
+        m = mask_without("district")
+        codes = cols.view("district")[m]
+        counts = np.bincount(codes[codes >= 0], minlength=len(cols.districts.values))
+        districts = [FacetValue(name, int(c), name, name in query.districts)
+                     for name, c in zip(cols.districts.values, counts.tolist()) if c or name in query.districts]
+        districts.sort(key=lambda f: (-f.count, f.value))
+        facets["district"] = districts
+        return facets
+
+    def _rank(self, cols: Columns, query: SearchQuery, idx, text, distance):
+        """(order of the first page's worth of ``idx``, score of every ``idx``) per the query's sort."""
+        now = time.time()
+        rel = text[idx] / text[idx].max() if text is not None and idx.size else np.ones(idx.size)
+        verified = cols.view("verified")[idx]
+        fresh = np.where(np.isnan(verified), 0.3, np.exp(-np.maximum(now - verified, 0) / (365 * 86400)))
+        rating = cols.view("rating")[idx]
+        rating = np.where(np.isnan(rating), 0.5, rating / 5)
+        if distance is not None:
+            scale = max(query.radius_km / 2, 1.0) if query.radius_km else 3.0
+            decay = np.where(np.isnan(distance), 0.0, np.exp(-np.nan_to_num(distance, nan=0) / scale))
+        if text is not None and distance is not None:
+            score = 0.5 * rel + 0.35 * decay + 0.1 * fresh + 0.05 * rating
+        elif text is not None:
+            score = 0.8 * rel + 0.15 * fresh + 0.05 * rating
+        elif distance is not None:
+            score = 0.75 * decay + 0.2 * fresh + 0.05 * rating
+        else:
+            score = 0.7 * fresh + 0.3 * rating
+        k = min(idx.size, query.page * query.per_page)
+        if k == 0:
+            return np.empty(0, dtype=np.int64), score
+        if query.sort == "distance" and distance is not None:
+            primary = np.nan_to_num(distance, nan=math.inf)
+        elif query.sort == "newest":
+            primary = -np.nan_to_num(cols.view("updated")[idx], nan=0)
+        else:
+            primary = -score
+        # only the first k need a full sort: partition them out first (a 100k-row match
+        # would otherwise be sorted whole for a 20-row page)
+        cand = np.argpartition(primary, k - 1)[:k] if k < idx.size else np.arange(idx.size)
+        order = cand[np.lexsort((idx[cand], -score[cand], primary[cand]))]
+        return order, score
+
+    def _hits(self, idx, page, distance, scores) -> list[Hit]:
+        if page.size == 0:
+            return []
+        positions = idx[page].tolist()
+        marks = ",".join("?" * len(positions))
+        docs = dict(self._conn.execute(sql.DOCS_AT.format(marks=marks), positions).fetchall())
+        hits = []
+        for i, pos in zip(page.tolist(), positions):
+            if pos in docs:
+                d = None if distance is None or np.isnan(distance[i]) else round(float(distance[i]), 3)
+                hits.append(Hit(json.loads(docs[pos]), round(float(scores[i]), 6), d))
+        return hits
