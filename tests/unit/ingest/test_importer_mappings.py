@@ -1,4 +1,5 @@
 """Declarative mappings: the shipped ones on the real department files, and the format itself."""
+
 import csv
 import io
 import time
@@ -28,7 +29,10 @@ EXPECTED_ROWS = {
 @pytest.fixture(scope="module")
 def imported(datasets_root):
     """Every shipped mapping read once: file name -> (mapping, items)."""
-    return {path.name: (m := load_mapping(path), list(read_records(m, datasets_root))) for path in shipped_mappings()}
+    return {
+        path.name: (m := load_mapping(path), list(read_records(m, datasets_root)))
+        for path in shipped_mappings()
+    }
 
 
 def records(imported, name):
@@ -52,7 +56,9 @@ def test_every_row_yields_a_valid_record_or_a_row_error(imported, name):
         if isinstance(item, RowError):
             assert item.reason and item.line >= 2
         else:
-            assert isinstance(item, ImportRecord) and item.source == mapping.source and item.source_id
+            assert (
+                isinstance(item, ImportRecord) and item.source == mapping.source and item.source_id
+            )
             assert validate_record(item) is None, item
     lines = [item.line for item in items]
     assert lines == sorted(set(lines)) and lines[0] == 2
@@ -64,7 +70,8 @@ def test_source_ids_are_stable_across_reads(imported, datasets_root, name):
     again = list(read_records(mapping, datasets_root))
     assert [i.source_id for i in again] == [i.source_id for i in first]
     assert [i.activity for i in again if isinstance(i, ImportRecord)] == [
-        i.activity for i in first if isinstance(i, ImportRecord)]
+        i.activity for i in first if isinstance(i, ImportRecord)
+    ]
 
 
 def test_nyc_identical_rows_share_an_id_and_distinct_rows_do_not(imported, datasets_root):
@@ -80,14 +87,17 @@ def test_nyc_lines_point_at_the_start_of_multiline_records(imported, datasets_ro
     assert items[-1].line > len(items) + 1  # Location 1 spans lines, so lines outrun rows
     header = next(csv.reader(io.StringIO(lines[0])))
     for item in items[:: len(items) // 40]:
-        row = next(csv.reader(io.StringIO("\n".join(lines[item.line - 1: item.line + 3]))))
+        row = next(csv.reader(io.StringIO("\n".join(lines[item.line - 1 : item.line + 3]))))
         assert mapping.source_id.of(dict(zip(header, row))) == item.source_id
 
 
 def test_nyc_throop_school_is_placed(imported):
-    throop = [r for r in records(imported, "nyc-dycd.toml")
-              if r.activity["venue"]["name"] == "P.S. 121 THE THROOP SCHOOL"
-              and r.provider["name"] == "New York Junior Tennis League"]
+    throop = [
+        r
+        for r in records(imported, "nyc-dycd.toml")
+        if r.activity["venue"]["name"] == "P.S. 121 THE THROOP SCHOOL"
+        and r.provider["name"] == "New York Junior Tennis League"
+    ]
     assert throop
     for record in throop:
         venue = record.activity["venue"]
@@ -110,8 +120,11 @@ def test_nyc_adult_groups_are_out_of_reach_of_children(imported, datasets_root):
     mapping, items = imported["nyc-dycd.toml"]
     rows = raw_rows(datasets_root, mapping)
     assert len(rows) == len(items)
-    adult = [(row, item) for row, item in zip(rows, items)
-             if row["Grade Level / Age Group "].strip() in ("Seniors", "Adults", "Adult")]
+    adult = [
+        (row, item)
+        for row, item in zip(rows, items)
+        if row["Grade Level / Age Group "].strip() in ("Seniors", "Adults", "Adult")
+    ]
     assert len(adult) == 55 + 54 + 20
     assert all(item.activity["age_min"] >= 18 for _, item in adult)
 
@@ -121,10 +134,20 @@ def test_nyc_categories_tags_and_price(imported):
     by_category = {}
     for r in recs:
         by_category.setdefault(r.activity["category"], []).append(r)
-    assert {"education.after-school", "careers", "education.literacy", "education.languages", "adults",
-            "family.housing", "social.youth-development", "family.immigration"} <= set(by_category)
+    assert {
+        "education.after-school",
+        "careers",
+        "education.literacy",
+        "education.languages",
+        "adults",
+        "family.housing",
+        "social.youth-development",
+        "family.immigration",
+    } <= set(by_category)
     assert all("Seniors" in r.activity["title"] for r in by_category["adults"])
-    assert all(r.activity["price"] == {"free": True} and r.activity["language"] == "en" for r in recs)
+    assert all(
+        r.activity["price"] == {"free": True} and r.activity["language"] == "en" for r in recs
+    )
     assert all(r.provider["kind"] == "non-profit" for r in recs)
     tags = {t for r in recs for t in r.activity["tags"]}
     assert {"After-School Programs", "Summer Camp", "Manhattan", "Brooklyn"} <= tags
@@ -165,7 +188,9 @@ def test_moscow_sports_fields(imported):
     assert first.activity["venue"]["district"] == "Раменки"
     assert first.provider["name"] == "ГБУ ЦФКиС ЗАО"
     assert "(916) 418-86-54" in first.activity["description"]
-    categories = {r.activity["title"]: r.activity["category"] for r in records(imported, "moscow-sports.toml")}
+    categories = {
+        r.activity["title"]: r.activity["category"] for r in records(imported, "moscow-sports.toml")
+    }
     assert categories["Футбол"] == "sports.team.football"
     assert categories["Плавание"] == "sports.water"
     assert categories["Шахматы"] == "sports.mind"
@@ -174,10 +199,23 @@ def test_moscow_sports_fields(imported):
 
 
 def test_moscow_schools_resolve_old_district_names(imported):
-    districts = {r.activity["venue"]["district"] for name in ("moscow-music-schools.toml", "moscow-art-schools.toml",
-                                                                "moscow-arts-schools.toml")
-                 for r in records(imported, name)}
-    assert {"Матушкино", "Силино", "Восточный", "Михайлово-Ярцевское", "Рязановское", "Московский"} <= districts
+    districts = {
+        r.activity["venue"]["district"]
+        for name in (
+            "moscow-music-schools.toml",
+            "moscow-art-schools.toml",
+            "moscow-arts-schools.toml",
+        )
+        for r in records(imported, name)
+    }
+    assert {
+        "Матушкино",
+        "Силино",
+        "Восточный",
+        "Михайлово-Ярцевское",
+        "Рязановское",
+        "Московский",
+    } <= districts
     okrugs = {t for r in records(imported, "moscow-arts-schools.toml") for t in r.activity["tags"]}
     assert "НАО" in okrugs  # from the typo "Новомосковкий АО"
 
@@ -250,11 +288,23 @@ def department(tmp_path):
 def test_a_new_department_needs_only_a_mapping_file(department):
     root, path = department
     items = list(read_records(load_mapping(path), root))
-    assert [type(i).__name__ for i in items] == ["ImportRecord", "RowError", "RowError", "RowError", "ImportRecord"]
+    assert [type(i).__name__ for i in items] == [
+        "ImportRecord",
+        "RowError",
+        "RowError",
+        "RowError",
+        "ImportRecord",
+    ]
     chess, no_title, bad_age, short, art = items
     assert chess.line == 2 and chess.source_id == "1"
-    assert chess.activity == {"language": "ru", "tags": ["spb"], "title": "Chess club (chess)",
-                              "category": "sports.mind", "age_min": 7.0, "venue": {"lat": 59.9, "lon": 30.3}}
+    assert chess.activity == {
+        "language": "ru",
+        "tags": ["spb"],
+        "title": "Chess club (chess)",
+        "category": "sports.mind",
+        "age_min": 7.0,
+        "venue": {"lat": 59.9, "lon": 30.3},
+    }
     assert chess.provider == {"name": "Комитет по спорту"}
     assert (no_title.line, no_title.source_id) == (4, "2") and "title" in no_title.reason
     assert bad_age.line == 5 and "age_min" in bad_age.reason and "someday" in bad_age.reason
@@ -270,15 +320,21 @@ def test_records_do_not_share_mutable_values(department):
     assert art.activity["tags"] == ["spb"]
 
 
-@pytest.mark.parametrize("change, message", [
-    (('parser = "age_range"', 'parser = "no_such_parser"'), "unknown parser"),
-    (('painting = "arts.visual"', 'painting = "arts.sculpture"'), "unknown category"),
-    (("[activity.age_min]", "[activity.age_from]"), "not a field"),
-    (('lookup = "kinds"', 'lookup = "sorts"'), "no [lookups.sorts]"),
-    (('column = "id"', 'colum = "id"'), "source_id"),
-    (("item = 0", "item = 0\nitems = 1"), "unknown key"),
-    (("[activity.title]", "[activity.heading]"), "title is required"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('parser = "age_range"', 'parser = "no_such_parser"'), "unknown parser"),
+        (('painting = "arts.visual"', 'painting = "arts.sculpture"'), "unknown category"),
+        (("[activity.age_min]", "[activity.age_from]"), "not a field"),
+        (('lookup = "kinds"', 'lookup = "sorts"'), "no [lookups.sorts]"),
+        (('column = "id"', 'colum = "id"'), "source_id"),
+        (("item = 0", "item = 0\nitems = 1"), "unknown key"),
+        (("[activity.title]", "[activity.heading]"), "title is required"),
+        (('delimiter = ";"', 'delimiter = ";;"'), "delimiter"),
+        (('delimiter = ";"', 'delimiter = ";"\nencoding = "klingon"'), "unknown encoding"),
+        (('source = "spb-test"', "source = 7"), "must be a string"),
+    ],
+)
 def test_broken_mappings_are_refused_when_loaded(department, change, message):
     _, path = department
     path.write_text(DEPARTMENT_MAPPING.replace(*change), "utf-8")
@@ -295,9 +351,22 @@ def test_a_file_without_a_mapped_column_is_refused_before_any_row(department):
 
 def test_validate_turns_contract_violations_into_row_errors(department):
     root, path = department
-    (root / "spb" / "sections.csv").write_text("id;name;ages;kind;lat;lon;note\n1;Chess;7-12;chess;59.9;;\n", "utf-8")
+    (root / "spb" / "sections.csv").write_text(
+        "id;name;ages;kind;lat;lon;note\n1;Chess;7-12;chess;59.9;;\n", "utf-8"
+    )
     mapping = load_mapping(path)
     [record] = read_records(mapping, root)
     assert isinstance(record, ImportRecord)  # lat without lon: only the contract knows it is wrong
     [error] = read_records(mapping, root, validate=True)
     assert isinstance(error, RowError) and "lon" in error.reason and error.source_id == "1"
+
+
+def test_an_unreadable_row_is_reported_and_reading_goes_on(department):
+    root, path = department
+    huge = "x" * 200_000  # above the csv module's field limit
+    (root / "spb" / "sections.csv").write_text(
+        f"id;name;ages;kind;lat;lon;note\n1;{huge};;chess;;;\n2;Go;;chess;;;\n", "utf-8"
+    )
+    error, record = read_records(load_mapping(path), root)
+    assert isinstance(error, RowError) and error.line == 2 and "field limit" in error.reason
+    assert isinstance(record, ImportRecord) and record.line == 3 and record.source_id == "2"

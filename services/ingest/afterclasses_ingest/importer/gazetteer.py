@@ -48,7 +48,8 @@ _QUOTES = re.compile(r"[\"'«»“”„]")
 _DASHES = re.compile(r"[\u2010-\u2015-]")
 _SPACES = re.compile(r"\s+")
 # applied to normalised keys, where "р-н" has become "р н"
-_DISTRICT_WORDS = re.compile(r"^(район|р н|поселение|муниципальный округ)\s+|\s+(район|р н|поселение)$")
+_DISTRICT_WORDS = re.compile(
+    r"^(район|р н|поселение|муниципальный округ)\s+|\s+(район|р н|поселение)$")
 _OKRUG_WORDS = re.compile(r"\s+(ао|административный округ)$")
 
 
@@ -116,13 +117,15 @@ def _load(root: Path) -> Gazetteer:
     okrugs = {}
     for feature in _features(folder / "ao.geojson"):
         props = feature["properties"]
-        okrugs[props["NAME"]] = Okrug(props["NAME"], _ABBREV_FIXES.get(props["ABBREV"], props["ABBREV"]))
+        abbrev = _ABBREV_FIXES.get(props["ABBREV"], props["ABBREV"])
+        okrugs[props["NAME"]] = Okrug(props["NAME"], abbrev)
     districts = []
     for feature in _features(folder / "mo.geojson"):
         props = feature["properties"]
         okrug = okrugs[props["NAME_AO"]]
         lon, lat = representative_point(feature["geometry"])
-        districts.append(District(props["NAME"], okrug.abbrev, okrug.name, round(lat, 6), round(lon, 6)))
+        districts.append(
+            District(props["NAME"], okrug.abbrev, okrug.name, round(lat, 6), round(lon, 6)))
     return Gazetteer(districts, list(okrugs.values()))
 
 
@@ -138,7 +141,8 @@ def representative_point(geometry: dict) -> tuple[float, float]:
     outside it; then the middle of the widest inside stretch of the horizontal line through the
     centroid (the idea behind GEOS's representative point).
     """
-    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    coordinates = geometry["coordinates"]
+    polygons = [coordinates] if geometry["type"] == "Polygon" else coordinates
     ring = max((p[0] for p in polygons), key=lambda r: abs(_signed_area(r)))
     cx, cy = _centroid(ring)
     if _contains(ring, cx, cy):

@@ -12,13 +12,14 @@ data row, in file order, never dropping one.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import hashlib
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from marshmallow import Schema, ValidationError, fields
 
@@ -29,7 +30,8 @@ from afterclasses_ingest.importer.parsers import ParseContext, text
 from afterclasses_ingest.importer.spec import FieldError, Obj, Run, compile_lookups, compile_object
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
-_TOP_KEYS = {"source", "file", "description", "format", "source_id", "activity", "provider", "lookups"}
+_TOP_KEYS = {"source", "file", "description", "format", "source_id", "activity", "provider",
+             "lookups"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,10 @@ def _compile(doc: dict, path: Path) -> Mapping:
     unknown = set(doc) - _TOP_KEYS
     if unknown:
         raise MappingError(f"unknown top-level key(s) {', '.join(sorted(unknown))}")
+    for key, kind in (("source", str), ("file", str), ("activity", dict), ("provider", dict),
+                      ("format", dict), ("lookups", dict)):
+        if key in doc and not isinstance(doc[key], kind):
+            raise MappingError(f"{key!r} must be a {'table' if kind is dict else 'string'}")
     for key in ("source", "file", "source_id", "activity"):
         if key not in doc:
             raise MappingError(f"missing {key!r}")
@@ -139,21 +145,34 @@ def _compile(doc: dict, path: Path) -> Mapping:
     for slug in activity.child("category").constants():
         if not taxonomy.is_known(slug):
             raise MappingError(f"activity.category: unknown category {slug!r}")
-    fmt = doc.get("format", {})
-    delimiter = fmt.get("delimiter", "\t" if fmt.get("kind") == "tsv" else ",")
-    if len(delimiter) != 1:
-        raise MappingError("format.delimiter must be one character")
+    delimiter, encoding = _format(doc.get("format", {}))
     return Mapping(
-        source=doc["source"], file=doc["file"], path=path, delimiter=delimiter,
-        encoding=fmt.get("encoding", "utf-8-sig"), source_id=_source_id(doc["source_id"]),
-        activity=activity, provider=provider,
+        source=doc["source"], file=doc["file"], path=path, delimiter=delimiter, encoding=encoding,
+        source_id=_source_id(doc["source_id"]), activity=activity, provider=provider,
     )
 
 
+def _format(fmt: dict) -> tuple[str, str]:
+    """``[format]``: kind = "csv"|"tsv", or an explicit delimiter; encoding (BOM-tolerant UTF-8)."""
+    unknown = set(fmt) - {"kind", "delimiter", "encoding"}
+    if unknown or fmt.get("kind", "csv") not in ("csv", "tsv"):
+        raise MappingError("[format] takes kind = \"csv\"|\"tsv\", delimiter and encoding")
+    delimiter = fmt.get("delimiter", "\t" if fmt.get("kind") == "tsv" else ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise MappingError("format.delimiter must be one character")
+    encoding = fmt.get("encoding", "utf-8-sig")
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise MappingError(f"format.encoding: unknown encoding {encoding!r}") from None
+    return delimiter, encoding
+
+
 def _source_id(spec: dict) -> SourceId:
-    if isinstance(spec, dict) and isinstance(spec.get("column"), str) and "hash" not in spec:
+    if isinstance(spec, dict) and set(spec) == {"column"} and isinstance(spec["column"], str):
         return SourceId(spec["column"], ())
-    if isinstance(spec, dict) and isinstance(spec.get("hash"), list) and spec["hash"] and "column" not in spec:
+    if (isinstance(spec, dict) and set(spec) == {"hash"} and isinstance(spec["hash"], list)
+            and spec["hash"]):
         return SourceId(None, tuple(spec["hash"]))
     raise MappingError("source_id needs either column = \"…\" or hash = [\"…\", …]")
 
@@ -193,11 +212,21 @@ def read_records(mapping: Mapping, datasets_root: str | Path, *, validate: bool 
             raise MappingError(f"{mapping.file} has no header row")
         missing = mapping.columns() - set(header)
         if missing:
-            raise MappingError(f"{mapping.path.name}: {mapping.file} lacks column(s) {sorted(missing)}")
+            raise MappingError(
+                f"{mapping.path.name}: {mapping.file} lacks column(s) {sorted(missing)}")
         previous = reader.line_num
-        for row in reader:
+        while True:
             # records may span lines (quoted newlines): a row starts after the previous one ended
-            line, previous = previous + 1, reader.line_num
+            line = previous + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # e.g. an oversized field: the reader resumes on the next line
+                previous = reader.line_num
+                yield RowError(line, f"unreadable row: {exc}")
+                continue
+            previous = reader.line_num
             if not row:
                 continue
             if len(row) != len(header):

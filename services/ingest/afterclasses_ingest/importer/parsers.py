@@ -10,10 +10,11 @@ that need reference data (the Moscow gazetteer) take a ``ParseContext`` as secon
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable
+from typing import Any
 
 from afterclasses_ingest.importer.errors import ParseError
 from afterclasses_ingest.importer.gazetteer import Gazetteer, load_gazetteer
@@ -93,7 +94,9 @@ _ZIP_AT_END = re.compile(r"(.*?)\s*(\d{5})(?:-\d{4})?")
 
 
 def nyc_address(value: str) -> str | None:
-    """NYC ``Location 1`` ("2750 THROOP AVENUE10469\\n(40.86, -73.85)") as "2750 Throop Avenue, 10469".
+    """NYC ``Location 1`` ("2750 THROOP AVENUE10469\\n(40.86, -73.85)") as a street and ZIP.
+
+    The example gives "2750 Throop Avenue, 10469".
 
     The export glues the ZIP to the street and sometimes wraps the street over two lines
     ("2201 Avenue\\nU 11229"); both are undone. Words are kept, typos included; only ALL-CAPS
@@ -178,21 +181,25 @@ _GROUPS: dict[str, Age] = {
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _N = r"(\d+(?:\.\d+)?)"
+_RANGE = rf"{_N} ?(?:-|to|до|through) ?{_N}"
+_OPEN = rf"{_N} ?(?:\+|(?:and|or) (?:up|older|over)|и старше)"
 _AGE_PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], Age]]] = [
-    (re.compile(rf"{_N}"), lambda m: (float(m[1]), float(m[1]))),
-    (re.compile(rf"(?:от |с |from )?{_N} ?(?:-|to|до|through) ?{_N}"), lambda m: (float(m[1]), float(m[2]))),
-    (re.compile(rf"{_N} ?(?:\+|(?:and|or) (?:up|older|over)|и старше)"), lambda m: (float(m[1]), None)),
+    (re.compile(_N), lambda m: (float(m[1]), float(m[1]))),
+    (re.compile(rf"(?:от |с |from )?{_RANGE}"), lambda m: (float(m[1]), float(m[2]))),
+    (re.compile(_OPEN), lambda m: (float(m[1]), None)),
     (re.compile(rf"(?:от|с) {_N}"), lambda m: (float(m[1]), None)),
     (re.compile(rf"до {_N}"), lambda m: (None, float(m[1]))),
     # a grade g is ages g+5 to g+6 in the US
-    (re.compile(r"grades? (\d+) ?(?:-|to|through) ?(\d+)"), lambda m: (int(m[1]) + 5.0, int(m[2]) + 6.0)),
+    (re.compile(r"grades? (\d+) ?(?:-|to|through) ?(\d+)"),
+     lambda m: (int(m[1]) + 5.0, int(m[2]) + 6.0)),
     (re.compile(r"grade (\d+)"), lambda m: (int(m[1]) + 5.0, int(m[1]) + 6.0)),
     # Excel turned ranges such as "5-20" and "11-14" into dates: "20-May", "14-Nov"
     (re.compile(r"(\d{1,2})-([a-z]{3})"), lambda m: _excel_range(int(m[1]), m[2])),
     (re.compile(r"([a-z]{3})-(\d{1,2})"), lambda m: _excel_range(int(m[2]), m[1])),
 ]
 _NOISE = re.compile(r"\b(?:years? old|years?|yrs|лет|года|год)\b\.?")
-_DISABILITY = re.compile(r"\(?\bинвалид\w*(?: по \w+)?\)?")  # audience, not age: see ru_accessibility
+# the audience, not an age (ru_accessibility reports it)
+_DISABILITY = re.compile(r"\(?\bинвалид\w*(?: по \w+)?\)?")
 _DECIMAL_COMMA = re.compile(r"(\d),(\d)(?!\d)")
 _PARTS = re.compile(r"[;,]")
 
@@ -302,7 +309,8 @@ def moscow_district(value: str, ctx: ParseContext) -> dict[str, Any]:
     """
     found = ctx.gazetteer.district(value)
     if found is None:
-        return {"district": text(value), "okrug": None, "lat": None, "lon": None, "approximate": False}
+        return {"district": text(value), "okrug": None, "lat": None, "lon": None,
+                "approximate": False}
     return {"district": found.name, "okrug": found.okrug, "lat": found.lat, "lon": found.lon,
             "approximate": True}
 

@@ -18,7 +18,7 @@ Source keys (exactly one)::
 Options::
 
     parser   = "age_range"      # a name from parsers.PARSERS; column/template default to "text"
-    lookup   = "sports"         # a [lookups.sports] table, keys compared case/ё/space-insensitively;
+    lookup   = "sports"         # a [lookups.sports] table (keys ignore case, ё/е and spacing);
     default  = "sports.other"   #   a miss gives the default, the value (keep_unmatched = true) or
     keep_unmatched = false      #   an error. A list looks up each item and drops its misses.
     item     = 0 | "lat"        # pick from a tuple/dict result (after lookup)
@@ -33,15 +33,16 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from afterclasses_ingest.importer.errors import MappingError, ParseError
 from afterclasses_ingest.importer.parsers import PARSERS, ParseContext, Parser, text
 
 SOURCE_KEYS = ("column", "template", "value", "coalesce", "concat")
-OPTION_KEYS = ("join", "parser", "lookup", "default", "keep_unmatched", "item", "required", "on_error",
-               "truncate")
+OPTION_KEYS = ("join", "parser", "lookup", "default", "keep_unmatched", "item", "required",
+               "on_error", "truncate")
 Cells = dict[str, str]
 
 
@@ -54,10 +55,17 @@ class FieldError(Exception):
 
 @dataclass
 class Run:
-    """Per-import state shared by all evaluators: parse context and the parser memo."""
+    """Per-import state shared by all evaluators: parse context and the parser memo.
+
+    Department files repeat short cells (ages, districts, sexes) thousands of times; long cells
+    are mostly unique text, so only short ones are memoised and the memo is bounded, keeping a
+    100,000-row import's memory flat.
+    """
 
     ctx: ParseContext
     memo: dict = field(default_factory=dict)
+    MEMO_CELL_CHARS = 120
+    MEMO_ENTRIES = 50_000
 
     def parse(self, name: str, fn: Parser, raw: str) -> Any:
         key = (name, raw)
@@ -67,7 +75,10 @@ class Run:
                 hit = (True, fn(raw, self.ctx))
             except ParseError as exc:
                 hit = (False, exc.reason)
-            self.memo[key] = hit
+            if len(raw) <= self.MEMO_CELL_CHARS:
+                if len(self.memo) >= self.MEMO_ENTRIES:
+                    self.memo.clear()
+                self.memo[key] = hit
         ok, value = hit
         if not ok:
             raise ParseError(value)
@@ -196,7 +207,8 @@ class Field(Node):
 
     def _value(self, cells, run):
         if self.combine == "coalesce":
-            value = next((v for v in (o.evaluate(cells, run) for o in self.options) if not _empty(v)), None)
+            values = (option.evaluate(cells, run) for option in self.options)
+            value = next((v for v in values if not _empty(v)), None)
         elif self.combine == "concat":
             value = _flatten(o.evaluate(cells, run) for o in self.options)
         else:
@@ -253,7 +265,8 @@ def lookup_key(value: Any) -> str:
 
 def compile_object(table: dict, target: str, lookups: dict[str, dict]) -> Obj:
     """Compile ``[activity]``/``[provider]`` (or a nested table) into an ``Obj``."""
-    return Obj(tuple((key, compile_node(value, f"{target}.{key}", lookups)) for key, value in table.items()))
+    return Obj(tuple((key, compile_node(value, f"{target}.{key}", lookups))
+                     for key, value in table.items()))
 
 
 def compile_node(spec: Any, target: str, lookups: dict[str, dict]) -> Node:
@@ -272,7 +285,8 @@ def compile_node(spec: Any, target: str, lookups: dict[str, dict]) -> Node:
         if set(spec) != {"value"}:
             raise MappingError(f"{target}: a constant takes no options")
         return Const(spec["value"])
-    return Field(target=target, **_source(spec, source, target, lookups), **_options(spec, target, lookups))
+    return Field(target=target, **_source(spec, source, target, lookups),
+                 **_options(spec, target, lookups))
 
 
 def _source(spec: dict, source: str, target: str, lookups) -> dict:
@@ -294,7 +308,8 @@ def _source(spec: dict, source: str, target: str, lookups) -> dict:
 
 def _parser(name: Any, target: str) -> tuple[str, Parser]:
     if name not in PARSERS:
-        raise MappingError(f"{target}: unknown parser {name!r} (known: {', '.join(sorted(PARSERS))})")
+        known = ", ".join(sorted(PARSERS))
+        raise MappingError(f"{target}: unknown parser {name!r} (known: {known})")
     return name, PARSERS[name]
 
 
@@ -307,7 +322,8 @@ def _options(spec: dict, target: str, lookups: dict[str, dict]) -> dict:
     }
     if options["item"] is not None and not isinstance(options["item"], (int, str)):
         raise MappingError(f"{target}: item must be an index or a key")
-    if options["truncate"] is not None and not (isinstance(options["truncate"], int) and options["truncate"] > 1):
+    truncate = options["truncate"]
+    if truncate is not None and not (isinstance(truncate, int) and truncate > 1):
         raise MappingError(f"{target}: truncate must be a length above 1")
     on_error = spec.get("on_error", "error")
     if on_error not in ("error", "null"):
@@ -333,7 +349,8 @@ def compile_lookups(tables: Any) -> dict[str, dict]:
         keys: dict[str, Any] = {}
         for key, value in table.items():
             if lookup_key(key) in keys and keys[lookup_key(key)] != value:
-                raise MappingError(f"lookups.{name}: {key!r} clashes with another key after normalisation")
+                raise MappingError(
+                    f"lookups.{name}: {key!r} clashes with another key after normalisation")
             keys[lookup_key(key)] = value
         compiled[name] = keys
     return compiled

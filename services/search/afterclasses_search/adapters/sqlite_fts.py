@@ -132,7 +132,10 @@ class SqliteSearchIndex(SearchIndex):
         self._data_version = None
         self._dirty = True
         self._vocab: tuple[int, list[str]] | None = None
-        self._open()
+        try:
+            self._open()
+        except SearchUnavailable:
+            pass  # start anyway: every call retries and answers 503 with the reason meanwhile
 
     # --- files ---------------------------------------------------------------------------
     def _open(self) -> None:
@@ -146,12 +149,24 @@ class SqliteSearchIndex(SearchIndex):
                     _connect(file).close()
                     point_to(self.directory, file)
                 self._pointer_stamp = self._stamp()
-            if self._conn is not None:
-                self._conn.close()
+            self._drop()
             self._file, self._conn = file, _connect(file)
         except (sqlite3.Error, OSError) as exc:
             raise SearchUnavailable(f"search index in {self.directory}: {exc}") from exc
         self._cols, self._dirty, self._data_version, self._vocab = Columns(), True, None, None
+
+    def _drop(self) -> None:
+        """Forget the connection; the next call opens the file again."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _ensure(self) -> None:
+        """Open the index (again) if needed and follow a swap; SearchUnavailable if it can't."""
+        if self._conn is None:
+            self._open()
+        else:
+            self.reopen_if_swapped()
 
     def _stamp(self):
         try:
@@ -179,11 +194,11 @@ class SqliteSearchIndex(SearchIndex):
     # --- writing -------------------------------------------------------------------------
     def apply(self, events: Sequence[Envelope], positions: dict | None = None) -> int:
         with self._lock:
+            self._ensure()
             try:
                 return self._apply(events, positions)
             except sqlite3.Error as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                self._drop()  # closing rolls back the open transaction
                 raise SearchUnavailable(f"search index write failed: {exc}") from exc
 
     def _apply(self, events, positions) -> int:
@@ -235,6 +250,7 @@ class SqliteSearchIndex(SearchIndex):
     def stored_positions(self) -> dict[tuple[str, int], int]:
         """Log positions this index has applied, stored with its rows (resume after a swap)."""
         with self._lock:
+            self._ensure()
             out = {}
             for key, value in self._conn.execute(sql.META_ALL).fetchall():
                 if key.startswith("offset:"):
@@ -245,53 +261,49 @@ class SqliteSearchIndex(SearchIndex):
     # --- reading -------------------------------------------------------------------------
     def _refresh(self) -> Columns:
         """Bring the columns up to date with the file (other processes write it)."""
-        self.reopen_if_swapped()
         (version,) = self._conn.execute("PRAGMA data_version").fetchone()
         if self._dirty or version != self._data_version:
             self._data_version, self._dirty = version, False
             self._cols.load(self._conn.execute(sql.COLUMN_ROWS, (self._cols.seq,)).fetchall())
         return self._cols
 
-    def get(self, entry_id: str) -> dict | None:
+    def _read(self, fn):
+        """Run ``fn(conn)`` on an open index; sqlite errors become SearchUnavailable."""
         with self._lock:
-            self.reopen_if_swapped()
-            row = self._conn.execute(sql.DOC_BY_ID, (entry_id,)).fetchone()
-            return json.loads(row[0]) if row else None
+            self._ensure()
+            try:
+                return fn(self._conn)
+            except sqlite3.Error as exc:
+                self._drop()
+                raise SearchUnavailable(f"search index: {exc}") from exc
+
+    def get(self, entry_id: str) -> dict | None:
+        row = self._read(lambda c: c.execute(sql.DOC_BY_ID, (entry_id,)).fetchone())
+        return json.loads(row[0]) if row else None
 
     def count(self) -> int:
-        with self._lock:
-            self.reopen_if_swapped()
-            return self._conn.execute(sql.COUNT_PUBLISHED).fetchone()[0]
+        return self._read(lambda c: c.execute(sql.COUNT_PUBLISHED).fetchone()[0])
 
     def count_text_rows(self) -> int:
         """Rows of the text index (equals :meth:`count` when the index is consistent)."""
-        with self._lock:
-            return self._conn.execute(sql.COUNT_FTS).fetchone()[0]
+        return self._read(lambda c: c.execute(sql.COUNT_FTS).fetchone()[0])
 
     def ping(self) -> None:
-        with self._lock:
-            try:
-                self.reopen_if_swapped()
-                self._conn.execute("SELECT 1 FROM docs LIMIT 1").fetchall()
-            except sqlite3.Error as exc:
-                raise SearchUnavailable(f"search index: {exc}") from exc
+        self._read(lambda c: c.execute("SELECT 1 FROM docs LIMIT 1").fetchall())
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._drop()
 
     def search(self, query: SearchQuery) -> SearchResult:
-        with self._lock:
+        def snapshot(conn):
+            conn.execute("BEGIN")  # one snapshot for matching and fetching
             try:
-                self._conn.execute("BEGIN")  # one snapshot for matching and fetching
-                try:
-                    return self._search(query)
-                finally:
-                    self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise SearchUnavailable(f"search index: {exc}") from exc
+                return self._search(query)
+            finally:
+                conn.execute("COMMIT")
+
+        return self._read(snapshot)
 
     # --- the query -----------------------------------------------------------------------
     def _text_scores(self, q: str, size: int) -> np.ndarray | None:

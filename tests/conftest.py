@@ -1,0 +1,32 @@
+"""Fixtures shared by every tier: settings on a temporary data dir, apps, clients, factories."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from afterclasses_ingest.settings import IngestSettings
+from afterclasses_search.settings import SearchSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def datasets_root() -> Path:
+    return DATASETS
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    return tmp_path / "var"
+
+
+@pytest.fixture
+def ingest_settings(data_dir) -> IngestSettings:
+    return IngestSettings(data_dir=data_dir, datasets_dir=str(DATASETS))
+
+
+@pytest.fixture
+def search_settings(data_dir) -> SearchSettings:
+    return SearchSettings(data_dir=data_dir)

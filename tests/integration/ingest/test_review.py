@@ -1,0 +1,111 @@
+"""The editors' review API: auth, queue, diffs, decisions, audit, concurrency."""
+import threading
+
+import pytest
+
+from afterclasses.contracts import decode
+from afterclasses.eventlog.memory import MemoryEventLog
+from afterclasses_ingest.relay import relay_once
+from tests.factories import activity_fields
+from tests.integration.ingest.conftest import CITIZEN, as_editor, table_counts
+
+
+def new_submission(client, **activity):
+    resp = client.post("/v1/submissions", json={"kind": "activity", "activity": activity_fields(**activity),
+                                                "provider": {"name": "Tennis League"}})
+    assert resp.status_code == 202
+    return resp.json["id"]
+
+
+def approve(client, sid, note=None):
+    return client.post(f"/v1/review/{sid}/approve", json={"note": note}, headers=as_editor())
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/v1/review/queue"), ("get", "/v1/review/{sid}"), ("post", "/v1/review/{sid}/approve"),
+    ("post", "/v1/review/{sid}/reject"), ("get", "/v1/catalog/activities/x/history"),
+])
+def test_anonymous_and_non_editor_tokens_are_refused(client, store, method, path):
+    sid = new_submission(client)
+    url = path.format(sid=sid)
+    before = table_counts(store)
+    assert getattr(client, method)(url, json={"note": "n"}).status_code == 401
+    assert getattr(client, method)(url, json={"note": "n"}, headers=as_editor("forged")).status_code == 401
+    resp = getattr(client, method)(url, json={"note": "n"}, headers=as_editor(CITIZEN))
+    assert resp.status_code == 403 and resp.json["error"] == "forbidden"
+    assert table_counts(store) == before
+    assert client.get(f"/v1/submissions/{sid}").json["status"] == "pending"
+
+
+def test_queue_is_oldest_first(client):
+    first, second = new_submission(client, title="First"), new_submission(client, title="Second")
+    queue = client.get("/v1/review/queue", headers=as_editor()).json
+    assert [i["id"] for i in queue["items"]] == [first, second] and queue["total"] == 2
+
+
+def test_approval_writes_the_entry_its_audit_and_its_event_together(client, app):
+    sid = new_submission(client)
+    resp = approve(client, sid, "looks right")
+    assert resp.status_code == 200 and resp.json["status"] == "approved"
+    activity_id = resp.json["result_id"]
+    entry = client.get(f"/v1/catalog/activities/{activity_id}").json
+    assert entry["version"] == 1 and entry["provider"]["name"] == "Tennis League"
+    history = client.get(f"/v1/catalog/activities/{activity_id}/history", headers=as_editor()).json["changes"]
+    assert history[0]["actor"] == "editor:alice" and history[0]["field"] == "*"
+    log = MemoryEventLog()
+    relay_once(app.extensions["afterclasses"].store, log)
+    events = [decode(r.value) for r in log.consumer(None, ["catalog.entries"]).poll(10, timeout=0.1)]
+    assert [e.type for e in events] == ["provider.published", "activity.published"]
+    assert events[1].payload["id"] == activity_id and events[1].key == activity_id
+
+
+def test_an_edit_is_shown_as_a_diff_and_audited_field_by_field(client):
+    activity_id = approve(client, new_submission(client)).json["result_id"]
+    edit = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                "changes": {"age_max": 14, "title": "Junior tennis, 7-14"}}).json
+    detail = client.get(f"/v1/review/{edit['id']}", headers=as_editor()).json
+    assert detail["diff"] == [{"field": "age_max", "old": 12.0, "new": 14.0},
+                              {"field": "title", "old": "Junior tennis", "new": "Junior tennis, 7-14"}]
+    assert detail["stale"] is False
+    assert approve(client, edit["id"]).status_code == 200
+    entry = client.get(f"/v1/catalog/activities/{activity_id}").json
+    assert entry["version"] == 2 and entry["age_max"] == 14
+    history = client.get(f"/v1/catalog/activities/{activity_id}/history", headers=as_editor()).json["changes"]
+    assert [(h["field"], h["old"], h["new"]) for h in history[1:]] == [
+        ("age_max", 12, 14), ("title", "Junior tennis", "Junior tennis, 7-14")]
+
+
+def test_an_edit_that_would_break_the_entry_is_refused(client):
+    activity_id = approve(client, new_submission(client)).json["result_id"]
+    resp = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                "changes": {"age_min": 15}})
+    assert resp.status_code == 422 and "changes" in resp.json["details"]
+
+
+def test_reject_needs_a_note_and_records_it(client):
+    sid = new_submission(client)
+    assert client.post(f"/v1/review/{sid}/reject", json={}, headers=as_editor()).status_code == 422
+    resp = client.post(f"/v1/review/{sid}/reject", json={"note": "duplicate"}, headers=as_editor())
+    assert resp.status_code == 200
+    assert client.get(f"/v1/submissions/{sid}").json["note"] == "duplicate"
+    assert approve(client, sid).status_code == 409
+
+
+def test_two_editors_approving_at_once_make_one_entry(app, store):
+    sid = new_submission(app.test_client())
+    before = table_counts(store)
+    results, barrier = [], threading.Barrier(4)
+
+    def go():
+        barrier.wait()
+        results.append(approve(app.test_client(), sid).status_code)
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 409, 409, 409]
+    after = table_counts(store)
+    assert after["activities"] == before["activities"] + 1
+    assert after["outbox"] == before["outbox"] + 2  # the provider and the activity, once each

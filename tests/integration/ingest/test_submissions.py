@@ -1,0 +1,65 @@
+"""Submissions through the HTTP API: validation at the edge, nothing half-stored."""
+import pytest
+
+from tests.factories import activity_fields
+from tests.integration.ingest.conftest import as_editor, table_counts
+
+
+def submit(client, **activity):
+    return client.post("/v1/submissions", json={"kind": "activity", "activity": activity_fields(**activity),
+                                                "provider": {"name": "Tennis League"}})
+
+
+def test_a_valid_submission_is_pending_and_can_be_followed(client):
+    resp = submit(client)
+    assert resp.status_code == 202
+    follow = client.get(resp.headers["Location"])
+    assert follow.status_code == 200 and follow.json["status"] == "pending"
+
+
+@pytest.mark.parametrize("body, where", [
+    ({"kind": "activity", "activity": {k: v for k, v in activity_fields().items() if k != "title"}},
+     ["activity", "title"]),
+    ({"kind": "activity", "activity": activity_fields(age_min=12, age_max=7)}, ["activity", "age_max"]),
+    ({"kind": "activity", "activity": activity_fields(venue={"lat": 95, "lon": 10})}, ["activity", "venue", "lat"]),
+    ({"kind": "activity", "activity": activity_fields(venue={"name": "x", "floor": 3})},
+     ["activity", "venue", "floor"]),
+    ({"kind": "activity", "activity": activity_fields(sessions=[{"weekday": "mon", "start": "10:00", "end": "11:00",
+                                                                  "room": 1}])}, ["activity", "sessions", "0", "room"]),
+    ({"kind": "activity", "activity": activity_fields(verified_at="2026-01-05T10:00:00")},
+     ["activity", "verified_at"]),
+    ({"kind": "activity", "activity": activity_fields(category="sports.quidditch")}, ["activity", "category"]),
+    ({"kind": "activity", "activity": activity_fields(), "extra": 1}, ["extra"]),
+    ({"kind": "edit", "activity_id": "nope", "changes": {}}, ["changes"]),
+    ({"kind": "unknown"}, ["kind"]),
+])
+def test_bad_input_gets_422_with_field_messages_and_stores_nothing(client, store, body, where):
+    before = table_counts(store)
+    resp = client.post("/v1/submissions", json=body)
+    assert resp.status_code == 422, resp.json
+    assert resp.json["error"] == "invalid"
+    node = resp.json["details"]
+    for key in where:
+        node = node[int(key)] if isinstance(node, dict) and key.isdigit() and int(key) in node else node[key]
+    assert node  # a message for that very field
+    assert table_counts(store) == before
+
+
+def test_a_body_that_is_not_json_is_a_400(client, store):
+    before = table_counts(store)
+    resp = client.post("/v1/submissions", data="{oops", content_type="application/json")
+    assert resp.status_code == 400 and resp.json["error"] == "bad_request"
+    assert table_counts(store) == before
+
+
+def test_an_edit_of_an_unknown_activity_is_refused(client, store):
+    before = table_counts(store)
+    resp = client.post("/v1/submissions", json={"kind": "edit", "activity_id": "nope", "changes": {"title": "x"}})
+    assert resp.status_code == 422 and "activity_id" in resp.json["details"]
+    assert table_counts(store) == before
+
+
+def test_fractional_ages_are_kept(client):
+    sub = submit(client, age_min=7.5, age_max=9).json
+    detail = client.get(f"/v1/review/{sub['id']}", headers=as_editor()).json
+    assert {"field": "age_min", "old": None, "new": 7.5} in detail["diff"]
