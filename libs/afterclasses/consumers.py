@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from afterclasses.contracts.events import Envelope, InvalidMessage, decode, dlq_topic
 from afterclasses.ports.eventlog import EventLog, Record

@@ -118,7 +118,7 @@ def run_embedded(import_data: bool = True) -> int:
     for child in children:
         child.start()
     _wait_ready(children)
-    print("\nAfterclasses is running (embedded mode, data in %s):" % data_dir.resolve())
+    print(f"\nAfterclasses is running (embedded mode, data in {data_dir.resolve()}):")
     for child in children:
         if child.url:
             print(f"  {child.name:<8} {child.url}   (health: {child.url}/readyz)")

@@ -5,7 +5,7 @@ Every error body is ``{"error": <code>, "message": <text>, "details": <object|nu
 from __future__ import annotations
 
 import logging
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from flask import Blueprint, Flask, jsonify
 from marshmallow import ValidationError

@@ -45,7 +45,7 @@ def new_event(type: str, key: str, payload: dict, version: int = 1) -> Envelope:
         id=str(uuid.uuid4()),
         type=type,
         version=version,
-        occurred_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+        occurred_at=dt.datetime.now(dt.UTC).isoformat(),
         key=key,
         payload=payload,
     )

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from afterclasses.ports.eventlog import Consumer, EventLog, Record
 

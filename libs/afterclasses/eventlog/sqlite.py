@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from afterclasses.ports.eventlog import Consumer, EventLog, EventLogUnavailable, Record
 
@@ -127,7 +127,7 @@ class SqliteConsumer(Consumer):
             if len(out) >= max_records:
                 break
             rows = self._log._run(
-                lambda c: c.execute(
+                lambda c, topic=topic, pos=pos, out=out: c.execute(
                     "SELECT offset, key, value FROM events WHERE topic = ? AND offset >= ? "
                     "ORDER BY offset LIMIT ?",
                     (topic, pos, max_records - len(out)),

@@ -11,6 +11,7 @@ import logging
 import threading
 
 from afterclasses.ports.eventlog import EventLog
+
 from afterclasses_ingest.adapters.store import CatalogStore
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,8 @@
 """Request schemas of the ingest API, composed from the shared catalog contract."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
-
 from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema, StrictSchema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 KINDS = ("activity", "provider", "edit")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from afterclasses.ports.search import SearchIndex
+
 from afterclasses_search.settings import SearchSettings
 
 

@@ -1,4 +1,5 @@
 from afterclasses.eventlog.memory import MemoryEventLog
+
 from tests.contract.eventlog.base import EventLogContract
 
 

@@ -1,6 +1,7 @@
 import multiprocessing
 
 from afterclasses.eventlog.sqlite import SqliteEventLog
+
 from tests.contract.eventlog.base import EventLogContract
 
 

@@ -1,9 +1,8 @@
 import pytest
-from sqlalchemy import func, select
-
 from afterclasses_ingest import create_app
 from afterclasses_ingest.adapters.tables import metadata
 from afterclasses_ingest.domain.handlers import utcnow
+from sqlalchemy import func, select
 
 EDITOR, CITIZEN = "editor-token", "citizen-token"
 

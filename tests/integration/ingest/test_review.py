@@ -2,10 +2,10 @@
 import threading
 
 import pytest
-
 from afterclasses.contracts import decode
 from afterclasses.eventlog.memory import MemoryEventLog
 from afterclasses_ingest.relay import relay_once
+
 from tests.factories import activity_fields
 from tests.integration.ingest.conftest import CITIZEN, as_editor, table_counts
 

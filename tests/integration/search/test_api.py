@@ -1,7 +1,7 @@
 """The search API over a real embedded index: parameters, errors, shapes."""
 import pytest
-
 from afterclasses_search import create_app
+
 from tests.factories import activity_doc, published
 
 

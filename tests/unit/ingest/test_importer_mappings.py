@@ -5,7 +5,6 @@ import io
 import time
 
 import pytest
-
 from afterclasses_ingest.importer import (
     ImportRecord,
     MappingError,

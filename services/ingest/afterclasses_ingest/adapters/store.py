@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -35,7 +35,7 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=dt.timezone.utc)
+    return value.replace(tzinfo=dt.UTC)
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -81,7 +81,7 @@ class CatalogStore:
         metadata.create_all(self.engine)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Tx"]:
+    def transaction(self) -> Iterator[Tx]:
         try:
             with self.engine.begin() as conn:
                 yield Tx(conn)
@@ -229,7 +229,8 @@ class Tx:
 
     # tokens ----------------------------------------------------------------------------
     def token_roles(self, token: str) -> tuple[str, set[str]] | None:
-        row = self.conn.execute(select(api_tokens).where(api_tokens.c.token_hash == hash_token(token))).mappings().first()
+        q = select(api_tokens).where(api_tokens.c.token_hash == hash_token(token))
+        row = self.conn.execute(q).mappings().first()
         return (row["name"], set(row["roles"].split())) if row else None
 
     def add_token(self, token: str, name: str, roles: Iterable[str], at: dt.datetime) -> None:

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import functools
 
-from flask import current_app, g, request
-
 from afterclasses.web import ApiError
+from flask import current_app, g, request
 
 EDITOR = "editor"
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Callable
-
-from marshmallow import ValidationError
+from collections.abc import Callable
 
 from afterclasses.contracts import CATALOG_ENTRIES, new_event
 from afterclasses.contracts.schemas import ActivityFieldsSchema
+from marshmallow import ValidationError
+
 from afterclasses_ingest.adapters.store import CatalogStore, Tx, iso, utc
 from afterclasses_ingest.domain.model import (
     APPROVED,
@@ -34,7 +34,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def new_id() -> str:
@@ -56,9 +56,10 @@ def live_fields(tx: Tx, activity: dict) -> dict:
 def activity_doc(tx: Tx, activity: dict) -> dict:
     """The full document of a stored activity, as the event carries it."""
     fields, venue = split_activity(live_fields(tx, activity))
+    provider = tx.get_provider(activity["provider_id"]) if activity["provider_id"] else None
     return activity_document(
         id=activity["id"], version=activity["version"], status=activity["status"], fields=fields,
-        venue=venue, provider=provider_doc(tx.get_provider(activity["provider_id"])) if activity["provider_id"] else None,
+        venue=venue, provider=provider_doc(provider),
         source=activity["source"], source_id=activity["source_id"], updated_at=iso(activity["updated_at"]),
     )
 
@@ -248,7 +249,8 @@ def reject(store: CatalogStore, submission_id: str, editor: str, note: str, now:
             raise NotFound(f"No submission {submission_id}.")
         if sub["status"] != PENDING or not tx.decide_submission(submission_id, REJECTED, editor, note, at):
             raise Conflict(f"Submission already {sub['status']}.", {"status": sub["status"]})
-        tx.add_audit([audit_row(at, f"editor:{editor}", "submission", sub["id"], "status", PENDING, REJECTED, sub["id"])])
+        actor = f"editor:{editor}"
+        tx.add_audit([audit_row(at, actor, "submission", sub["id"], "status", PENDING, REJECTED, sub["id"])])
         return submission_view({**sub, "status": REJECTED, "decided_at": at, "note": note})
 
 

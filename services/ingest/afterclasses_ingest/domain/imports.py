@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Callable, Iterable
-
-from marshmallow import ValidationError
+from collections.abc import Callable, Iterable
 
 from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema
+from marshmallow import ValidationError
+
 from afterclasses_ingest.adapters.store import CatalogStore, Tx
 from afterclasses_ingest.domain.handlers import (
     audit_row,

@@ -15,11 +15,10 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
-
 from afterclasses import taxonomy
 from afterclasses.contracts.events import Envelope
 from afterclasses.ports.search import (
@@ -32,6 +31,7 @@ from afterclasses.ports.search import (
     SearchResult,
     SearchUnavailable,
 )
+
 from afterclasses_search.adapters import queries as sql
 from afterclasses_search.adapters.columns import (
     BAND_BITS,
@@ -99,7 +99,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def new_index_file(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return directory / f"index-{stamp}-{uuid.uuid4().hex[:6]}.db"
 
 
