@@ -1,0 +1,29 @@
+"""Text analysis: the same folding and stemming for documents and queries."""
+import pytest
+
+from afterclasses_search.adapters.text import analyze, fts_phrase, query_terms
+
+
+@pytest.mark.parametrize("query, document", [
+    ("футболом", "Футбол"), ("плаванием", "Плавание"), ("Савёлки", "Савелки"), ("Савелки", "Савёлки"),
+    ("swimming", "swim"), ("dancing", "Dance"), ("ЁЖИК", "ежик"),
+])
+def test_query_and_document_meet(query, document):
+    assert set(query_terms(query)) <= set(analyze(document))
+
+
+@pytest.mark.parametrize("text", ['"', "AND", "NOT", "(", "*", "a:b", "C++", "🎾", "\x00", "‏rtl"])
+def test_query_terms_are_bare_words(text):
+    for term in query_terms(text):
+        assert term.isalnum()
+        assert fts_phrase(term) == f'"{term}"'
+
+
+def test_glue_words_are_dropped_unless_nothing_else_is_left():
+    assert query_terms("tennis and chess") == ["tenni", "chess"]
+    assert query_terms("and") == ["and"]
+    assert query_terms("футбол в Раменках")[0] == "футбол" and "в" not in query_terms("футбол в Раменках")
+
+
+def test_hyphenated_words_are_indexed_split_and_joined():
+    assert {"hip", "hop", "hiphop"} <= set(analyze("Hip-hop"))
