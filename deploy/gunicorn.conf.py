@@ -11,6 +11,7 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
+limit_request_line = 8190  # long shared search URLs; the API bounds each parameter itself
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None  # "-" for stdout
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")

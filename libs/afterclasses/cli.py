@@ -32,8 +32,8 @@ def main() -> None:
 def import_(names, all_, mapping_paths, datasets, quiet):
     """Import department files through their mappings (auto-approved, re-import safe).
 
-    NAMES are shipped mappings (see `afterclasses import --list`-like output of --help):
-    nyc-dycd, moscow-sports, ...
+    NAMES are shipped mappings: nyc-dycd, moscow-sports, moscow-music-schools,
+    moscow-art-schools, moscow-arts-schools.
     """
     from afterclasses_ingest.bootstrap import bootstrap
     from afterclasses_ingest.bulk import import_mappings, shipped
@@ -50,7 +50,7 @@ def import_(names, all_, mapping_paths, datasets, quiet):
     if not paths:
         raise click.UsageError("name a mapping, give --mapping FILE, or use --all")
     reports = import_mappings(ingest.store, paths, Path(datasets or ingest.settings.datasets_dir),
-                              progress=not quiet)
+                              progress=not quiet, gazetteer_root=Path(ingest.settings.datasets_dir))
     failed = any(r.get("fatal") for r in reports)
     sys.exit(1 if failed else 0)
 
@@ -126,10 +126,13 @@ def token():
 
 
 @token.command("create")
-@click.option("--name", required=True, help="Who the token is for.")
-@click.option("--role", "roles", multiple=True, default=("editor",), show_default=True)
+@click.option("--name", required=True, help="Who the token is for (shown in the audit trail).")
+@click.option("--role", "roles", multiple=True, default=("editor",), show_default=True,
+              type=click.Choice(["editor"]))
 def token_create(name, roles):
     """Create a token; it is printed once and stored only hashed."""
+    if not name.strip():
+        raise click.BadParameter("give a name", param_hint="--name")
     from afterclasses_ingest.bootstrap import bootstrap
     from afterclasses_ingest.domain.handlers import utcnow
 

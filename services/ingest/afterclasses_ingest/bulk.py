@@ -28,14 +28,15 @@ def _count_rows(path: Path) -> int | None:
 
 
 def import_mappings(store: CatalogStore, paths: list[Path], datasets_root: Path, *, progress: bool = True,
-                    echo=print) -> list[dict]:
-    """Import each mapping's file; print a summary and the rows that could not be imported."""
+                    echo=print, gazetteer_root: Path | None = None) -> list[dict]:
+    """Import each mapping's file (relative to ``datasets_root``); print a summary and the rows
+    that could not be imported. Place lookups read ``gazetteer_root`` (default: datasets_root)."""
     reports = []
     for path in paths:
         started = time.perf_counter()
         try:
             mapping = load_mapping(path)
-            records = read_records(mapping, datasets_root)
+            records = read_records(mapping, datasets_root, gazetteer_root=gazetteer_root)
             with tqdm(total=_count_rows(datasets_root / mapping.file), unit="row", desc=mapping.source,
                       disable=not progress or None, leave=False) as bar:
                 report = import_records(store, records, source=mapping.source, actor=f"import:{mapping.source}",

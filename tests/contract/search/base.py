@@ -160,6 +160,38 @@ class SearchIndexContract(abc.ABC):
         past = index.search(SearchQuery(page=99))
         assert past.total == 25 and past.hits == []
 
+    @pytest.mark.parametrize("sort", ["best", "newest", "distance"])
+    @pytest.mark.parametrize("per_page", [1, 7, 10])
+    def test_walking_every_page_shows_each_entry_exactly_once(self, index, sort, per_page):
+        # many equal scores and equal points: ties must not reshuffle between pages
+        docs = self.load(index, *[activity_doc(venue={"lat": 40.7 + (i % 3) * 0.01, "lon": -73.9})
+                                  for i in range(23)])
+        seen = []
+        for page in range(1, 23 // per_page + 2):
+            seen += ids(index.search(SearchQuery(sort=sort, page=page, per_page=per_page, lat=40.7, lon=-73.9)))
+        assert sorted(seen) == sorted(d["id"] for d in docs)
+
+    def test_district_selection_folds_case_and_yo(self, index):
+        self.load(index, activity_doc(venue={"district": "Савёлки"}), activity_doc(venue={"district": "Bronx"}))
+        for spelling in ("Савёлки", "Савелки", "савелки"):
+            result = index.search(SearchQuery(districts=(spelling,)))
+            assert result.total == 1
+            assert [f.value for f in result.facets["district"] if f.selected] == ["Савёлки"]
+
+    def test_programmes_only_for_adults_rank_below_childrens(self, index):
+        adults, kids = self.load(index, activity_doc(title="Chess", age_min=18, age_max=None),
+                                 activity_doc(title="Chess", age_min=7, age_max=12))
+        assert ids(index.search(SearchQuery(q="chess"))) == [kids["id"], adults["id"]]
+
+    def test_what_an_activity_is_outranks_who_runs_it(self, index):
+        run_by, is_ = self.load(
+            index,
+            activity_doc(title="After school", category="education.after-school",
+                         provider={"id": "p", "name": "Junior Tennis League"}),
+            activity_doc(title="Теннис", category="sports.racket.tennis", provider={"id": "q", "name": "ДЮСШ"}),
+        )
+        assert ids(index.search(SearchQuery(q="tennis"))) == [is_["id"], run_by["id"]]
+
     def test_best_match_prefers_text_then_distance(self, index):
         title_match, body_match = self.load(
             index,

@@ -109,3 +109,7 @@ def test_two_editors_approving_at_once_make_one_entry(app, store):
     after = table_counts(store)
     assert after["activities"] == before["activities"] + 1
     assert after["outbox"] == before["outbox"] + 2  # the provider and the activity, once each
+
+
+def test_history_of_an_unknown_activity_is_404(client):
+    assert client.get("/v1/catalog/activities/nope/history", headers=as_editor()).status_code == 404

@@ -48,7 +48,7 @@ def test_bad_input_gets_422_with_field_messages_and_stores_nothing(client, store
 def test_a_body_that_is_not_json_is_a_400(client, store):
     before = table_counts(store)
     resp = client.post("/v1/submissions", data="{oops", content_type="application/json")
-    assert resp.status_code == 400 and resp.json["error"] == "bad_request"
+    assert resp.status_code == 400 and resp.json["error"] == "invalid_json"
     assert table_counts(store) == before
 
 
@@ -63,3 +63,8 @@ def test_fractional_ages_are_kept(client):
     sub = submit(client, age_min=7.5, age_max=9).json
     detail = client.get(f"/v1/review/{sub['id']}", headers=as_editor()).json
     assert {"field": "age_min", "old": None, "new": 7.5} in detail["diff"]
+
+
+def test_a_body_that_is_not_json_says_so(client):
+    resp = client.post("/v1/submissions", data="not json", content_type="application/json")
+    assert resp.status_code == 400 and resp.json["error"] == "invalid_json"

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, g, request
 
 from afterclasses_ingest import schemas
 from afterclasses_ingest.api.auth import EDITOR, require_role
+from afterclasses_ingest.api.routes import json_body
 from afterclasses_ingest.domain import handlers
 
 bp = Blueprint("review", __name__, url_prefix="/v1")
@@ -15,7 +16,7 @@ def _store():
 
 
 def _body() -> dict:
-    return request.get_json(silent=True) or {}
+    return json_body() or {}
 
 
 @bp.get("/review/queue")
@@ -48,4 +49,5 @@ def reject(submission_id: str):
 @bp.get("/catalog/activities/<activity_id>/history")
 @require_role(EDITOR)
 def history(activity_id: str):
+    handlers.get_activity(_store(), activity_id)  # 404 for an unknown activity
     return {"activity_id": activity_id, "changes": handlers.history(_store(), "activity", activity_id)}

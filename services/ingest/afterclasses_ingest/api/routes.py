@@ -1,6 +1,7 @@
 """Public endpoints: submit an entry, follow a submission, read the live catalog."""
 from __future__ import annotations
 
+from afterclasses.web import ApiError
 from flask import Blueprint, current_app, request, url_for
 
 from afterclasses_ingest import schemas
@@ -13,9 +14,17 @@ def _store():
     return current_app.extensions["afterclasses"].store
 
 
+def json_body():
+    """The request's JSON body; a 400 that says why when it is not JSON."""
+    body = request.get_json(force=True, silent=True)
+    if body is None and request.get_data():
+        raise ApiError(400, "invalid_json", "The body is not valid JSON (UTF-8, Content-Type application/json).")
+    return body
+
+
 @bp.post("/submissions")
 def create_submission():
-    data = schemas.load_submission(request.get_json(force=True, silent=False))
+    data = schemas.load_submission(json_body())
     kind = data.pop("kind")
     submitter = data.pop("submitter", None) or {}
     sub = handlers.submit(_store(), kind, data, submitter.get("email") or submitter.get("name"))

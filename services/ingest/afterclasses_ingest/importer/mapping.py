@@ -192,8 +192,8 @@ def _check_targets(node: Obj, schema: Schema, where: str) -> None:
             _check_targets(child, field.schema, f"{where}.{key}")
 
 
-def read_records(mapping: Mapping, datasets_root: str | Path, *, validate: bool = False
-                 ) -> Iterator[ImportRecord | RowError]:
+def read_records(mapping: Mapping, datasets_root: str | Path, *, validate: bool = False,
+                 gazetteer_root: str | Path | None = None) -> Iterator[ImportRecord | RowError]:
     """Every data row of the mapping's file as an ``ImportRecord`` or a ``RowError``, in order.
 
     Blank lines are not rows; every other row yields exactly one item. With ``validate`` each
@@ -204,7 +204,8 @@ def read_records(mapping: Mapping, datasets_root: str | Path, *, validate: bool 
     :raise OSError, UnicodeDecodeError: when the file cannot be read at all.
     """
     root = Path(datasets_root)
-    run = Run(ParseContext(root))
+    # the gazetteer ships with the product's data even when a department's file lies elsewhere
+    run = Run(ParseContext(Path(gazetteer_root) if gazetteer_root else root))
     with open(root / mapping.file, encoding=mapping.encoding, newline="") as f:
         reader = csv.reader(f, delimiter=mapping.delimiter)
         header = next(reader, None)

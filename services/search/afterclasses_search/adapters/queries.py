@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE INDEX IF NOT EXISTS docs_seq ON docs (seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
-    title, body, tokenize = "unicode61 remove_diacritics 2"
+    title, topic, body, tokenize = "unicode61 remove_diacritics 2"
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -44,10 +44,11 @@ WHERE pos = :pos
 """
 
 DELETE_FTS = "DELETE FROM fts WHERE rowid = ?"
-INSERT_FTS = "INSERT INTO fts (rowid, title, body) VALUES (?, ?, ?)"
+INSERT_FTS = "INSERT INTO fts (rowid, title, topic, body) VALUES (?, ?, ?, ?)"
 
-# bm25 weights: a word in the title counts five times a word elsewhere
-MATCH = "SELECT rowid, -bm25(fts, 5.0, 1.0) FROM fts WHERE fts MATCH ?"
+# bm25 weights: a word in the title counts five times, in the topic three times, a word in the
+# description, provider or place
+MATCH = "SELECT rowid, -bm25(fts, 5.0, 3.0, 1.0) FROM fts WHERE fts MATCH ?"
 
 
 DOCS_AT = "SELECT pos, doc FROM docs WHERE pos IN ({marks})"

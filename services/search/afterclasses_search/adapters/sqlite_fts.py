@@ -42,9 +42,11 @@ from afterclasses_search.adapters.columns import (
     day_bits,
     haversine_km,
 )
-from afterclasses_search.adapters.text import analyze, fts_phrase, query_terms
+from afterclasses_search.adapters.text import analyze, fold, fts_phrase, query_terms
 
 POINTER = "CURRENT"
+FORMAT = 2  # PRAGMA user_version of index files; an older file is replaced by a fresh one
+ADULT_AGE, ADULT_FACTOR = 18, 0.6
 ACTIVITY_EVENTS = ("activity.published", "activity.updated", "activity.withdrawn")
 
 
@@ -76,17 +78,26 @@ def document_row(doc: dict) -> dict:
     }
 
 
-def document_text(doc: dict) -> tuple[str, str]:
-    """(title, body) as stemmed terms: what text search matches."""
+def document_text(doc: dict) -> tuple[str, str, str]:
+    """(title, topic, body) as stemmed terms: what text search matches.
+
+    The topic — category labels in every language, and tags — says what the activity *is*, so
+    it outranks words that only appear in a description or a provider's name.
+    """
     venue = doc.get("venue") or {}
     provider = doc.get("provider") or {}
-    labels = []
+    topic = []
     if doc.get("category") in taxonomy.categories():
         for slug in taxonomy.ancestors(doc["category"]):
-            labels.extend(taxonomy.categories()[slug].labels.values())
-    body = [doc.get("description"), *labels, *(doc.get("tags") or []), provider.get("name"),
-            venue.get("name"), venue.get("address"), venue.get("district"), venue.get("city")]
-    return " ".join(analyze(doc.get("title") or "")), " ".join(analyze(" ".join(b for b in body if b)))
+            topic.extend(taxonomy.categories()[slug].labels.values())
+    topic += doc.get("tags") or []
+    body = [doc.get("description"), provider.get("name"), venue.get("name"), venue.get("address"),
+            venue.get("district"), venue.get("city")]
+
+    def terms(parts):
+        return " ".join(analyze(" ".join(p for p in parts if p)))
+
+    return terms([doc.get("title")]), terms(topic), terms(body)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -94,7 +105,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # a projection: the log can always rebuild it
     conn.executescript(sql.SCHEMA)
+    conn.execute(f"PRAGMA user_version = {FORMAT}")
     return conn
+
+
+def _format(file: Path) -> int:
+    """The index format of an existing file (0 for files made before formats were numbered)."""
+    with sqlite3.connect(file, timeout=30) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
 def new_index_file(directory: Path) -> Path:
@@ -144,7 +162,9 @@ class SqliteSearchIndex(SearchIndex):
                 file = self._pinned
             else:
                 file = current_file(self.directory)
-                if file is None:  # first start: an empty index becomes the live one
+                if file is None or not file.exists() or _format(file) != FORMAT:
+                    # first start, or a file of an older format: a fresh, empty index becomes
+                    # the live one; the indexer follows the swap and refills it from offset 0
                     file = new_index_file(self.directory)
                     _connect(file).close()
                     point_to(self.directory, file)
@@ -402,7 +422,8 @@ class SqliteSearchIndex(SearchIndex):
         if query.days:
             out["day"] = (cols.view("days") & day_bits(query.days)) != 0
         if query.districts:
-            wanted = [cols.districts.codes[d] for d in query.districts if d in cols.districts.codes]
+            asked = {fold(d).strip() for d in query.districts}  # «Савелки» selects «Савёлки»
+            wanted = [code for name, code in cols.districts.codes.items() if fold(name) in asked]
             out["district"] = np.isin(cols.view("district"), wanted)
         if query.age_bands:
             bits = sum(BAND_BITS.get(b, 0) for b in query.age_bands)
@@ -450,8 +471,9 @@ class SqliteSearchIndex(SearchIndex):
         m = mask_without("district")
         codes = cols.view("district")[m]
         counts = np.bincount(codes[codes >= 0], minlength=len(cols.districts.values))
-        districts = [FacetValue(name, int(c), name, name in query.districts)
-                     for name, c in zip(cols.districts.values, counts.tolist()) if c or name in query.districts]
+        asked = {fold(d).strip() for d in query.districts}
+        districts = [FacetValue(name, int(c), name, fold(name) in asked)
+                     for name, c in zip(cols.districts.values, counts.tolist()) if c or fold(name) in asked]
         districts.sort(key=lambda f: (-f.count, f.value))
         facets["district"] = districts
         return facets
@@ -475,6 +497,9 @@ class SqliteSearchIndex(SearchIndex):
             score = 0.75 * decay + 0.2 * fresh + 0.05 * rating
         else:
             score = 0.7 * fresh + 0.3 * rating
+        # a finder for children: programmes only for adults sink unless asked for by text
+        adults_only = cols.view("age_lo")[idx] >= ADULT_AGE
+        score = np.where(adults_only, score * ADULT_FACTOR, score)
         k = min(idx.size, query.page * query.per_page)
         if k == 0:
             return np.empty(0, dtype=np.int64), score
@@ -484,11 +509,25 @@ class SqliteSearchIndex(SearchIndex):
             primary = -np.nan_to_num(cols.view("updated")[idx], nan=0)
         else:
             primary = -score
-        # only the first k need a full sort: partition them out first (a 100k-row match
-        # would otherwise be sorted whole for a 20-row page)
-        cand = np.argpartition(primary, k - 1)[:k] if k < idx.size else np.arange(idx.size)
-        order = cand[np.lexsort((idx[cand], -score[cand], primary[cand]))]
-        return order, score
+        return self._first(k, primary, -score, idx, query.sort == "best"), score
+
+    @staticmethod
+    def _first(k: int, primary, secondary, idx, secondary_is_primary: bool):
+        """Positions (into ``idx``) of the k first rows by (primary, secondary, idx), in order.
+
+        Only those k need a full sort; rows tied with the k-th are resolved by the same keys, so
+        every page is a slice of one total order (no row shown twice or never).
+        """
+        if k < idx.size:
+            threshold = np.partition(primary, k - 1)[k - 1]
+            better = np.flatnonzero(primary < threshold)
+            ties = np.flatnonzero(primary == threshold)  # ascending, like idx
+            if not secondary_is_primary:
+                ties = ties[np.lexsort((idx[ties], secondary[ties]))]
+            cand = np.concatenate([better, ties[: k - better.size]])
+        else:
+            cand = np.arange(idx.size)
+        return cand[np.lexsort((idx[cand], secondary[cand], primary[cand]))]
 
     def _hits(self, idx, page, distance, scores) -> list[Hit]:
         if page.size == 0:
