@@ -13,7 +13,7 @@ def create_app(settings: SearchSettings | None = None, search: Search | None = N
     app = Flask(__name__)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    search = search or bootstrap(settings)
+    search = search or bootstrap(settings, reader=True)
     app.extensions["afterclasses"] = search
     register_error_handlers(app, unavailable=(SearchUnavailable,))
 

@@ -25,6 +25,8 @@ def make_index(settings: SearchSettings, **kwargs) -> SearchIndex:
     raise ValueError(f"AFTERCLASSES_SEARCH_BACKEND: unknown backend {settings.search_backend!r}")
 
 
-def bootstrap(settings: SearchSettings | None = None, index: SearchIndex | None = None) -> Search:
+def bootstrap(settings: SearchSettings | None = None, index: SearchIndex | None = None, *,
+              reader: bool = False) -> Search:
+    """``reader=True`` for the API: it never creates or replaces index files."""
     settings = settings or SearchSettings.from_env()
-    return Search(settings=settings, index=index or make_index(settings))
+    return Search(settings=settings, index=index or make_index(settings, create=not reader))

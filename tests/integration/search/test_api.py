@@ -1,19 +1,21 @@
 """The search API over a real embedded index: parameters, errors, shapes."""
 import pytest
 from afterclasses_search import create_app
+from afterclasses_search.adapters.sqlite_fts import SqliteSearchIndex
 
 from tests.factories import activity_doc, published
 
 
 @pytest.fixture
 def app(search_settings):
-    app = create_app(search_settings)
-    index = app.extensions["afterclasses"].index
+    index = SqliteSearchIndex(search_settings.index_dir)  # the indexer's side: a writer
     index.apply([published(activity_doc(title="Tennis", venue={"lat": 40.8661, "lon": -73.8510})),
                  published(activity_doc(title="Футбол", category="sports.team.football",
                                         venue={"lat": 55.98, "lon": 37.15, "district": "Савёлки"}))])
-    yield app
     index.close()
+    app = create_app(search_settings)
+    yield app
+    app.extensions["afterclasses"].index.close()
 
 
 @pytest.fixture
@@ -72,3 +74,14 @@ def test_a_broken_index_answers_503_with_a_reason(client, app, search_settings):
     assert "database" in resp.json["message"]
     assert client.get("/readyz").status_code == 503
     assert client.get("/healthz").status_code == 200
+
+
+def test_before_the_indexer_made_an_index_the_api_answers_503_and_recovers(tmp_path):
+    from afterclasses_search.settings import SearchSettings
+
+    settings = SearchSettings(data_dir=tmp_path / "empty")
+    client = create_app(settings).test_client()
+    resp = client.get("/v1/search")
+    assert resp.status_code == 503 and "indexer" in resp.json["message"]
+    SqliteSearchIndex(settings.index_dir).apply([published(activity_doc())])
+    assert client.get("/v1/search").json["total"] == 1

@@ -137,11 +137,17 @@ def point_to(directory: Path, file: Path) -> None:
 
 
 class SqliteSearchIndex(SearchIndex):
-    """The embedded index. ``directory`` holds the files; ``file`` pins one (reindex builds)."""
+    """The embedded index. ``directory`` holds the files; ``file`` pins one (reindex builds).
 
-    def __init__(self, directory: Path | str, file: Path | str | None = None):
+    Only a writer (``create=True``: the indexer, tools, tests) makes a fresh live file when there
+    is none or the live one has an older format; a reader (the search API) then answers
+    SearchUnavailable until the indexer has made one, rather than wiping what it cannot read.
+    """
+
+    def __init__(self, directory: Path | str, file: Path | str | None = None, *, create: bool = True):
         self.directory = Path(directory)
         self._pinned = Path(file) if file else None
+        self._create = create
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._file: Path | None = None
@@ -163,6 +169,10 @@ class SqliteSearchIndex(SearchIndex):
             else:
                 file = current_file(self.directory)
                 if file is None or not file.exists() or _format(file) != FORMAT:
+                    if not self._create:
+                        raise SearchUnavailable(
+                            "no search index of the current format yet: the indexer builds it "
+                            "(`afterclasses consume search`)")
                     # first start, or a file of an older format: a fresh, empty index becomes
                     # the live one; the indexer follows the swap and refills it from offset 0
                     file = new_index_file(self.directory)
@@ -173,6 +183,9 @@ class SqliteSearchIndex(SearchIndex):
             self._file, self._conn = file, _connect(file)
         except (sqlite3.Error, OSError) as exc:
             raise SearchUnavailable(f"search index in {self.directory}: {exc}") from exc
+        except SearchUnavailable:
+            self._drop()
+            raise
         self._cols, self._dirty, self._data_version, self._vocab = Columns(), True, None, None
 
     def _drop(self) -> None:
@@ -360,7 +373,8 @@ class SqliteSearchIndex(SearchIndex):
             self._vocab = (self._cols.seq, self._vocabulary())
         out = []
         for term in terms:
-            out += difflib.get_close_matches(term, self._vocab[1], n=3, cutoff=0.75)
+            # 0.8: "tenis"→"tennis" and "gymnastcs"→"gymnastics" pass; "karate"→"art" does not
+            out += difflib.get_close_matches(term, self._vocab[1], n=3, cutoff=0.8)
         return out
 
     def _vocabulary(self) -> list[str]:
