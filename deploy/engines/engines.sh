@@ -30,6 +30,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 CACHE=${AFTERCLASSES_ENGINES_CACHE:-$HOME/.cache/afterclasses/engines}
 RUN=${AFTERCLASSES_ENGINES_DIR:-/tmp/afterclasses-engines}
 
@@ -84,28 +85,40 @@ java_major() {
         awk -F'= ' '/java.specification.version/ { v = $2; sub(/^1\./, "", v); print int(v); exit }'
 }
 
-kafka_java() {
+default_java() {
     if [ -n "${AFTERCLASSES_ENGINES_JAVA:-}" ]; then echo "$AFTERCLASSES_ENGINES_JAVA"
     elif [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then echo "$JAVA_HOME/bin/java"
     else command -v java || die "no java found (set AFTERCLASSES_ENGINES_JAVA)"
     fi
 }
 
-# OpenSearch 2.x runs on Java 17; 3.x needs 21+. Picks the default java when it is new enough,
-# else the newest JDK under /usr/lib/jvm.
-opensearch_java() {
-    local need=17 j best= bestv=0 v
-    case "$OS_RUNNER_VERSION" in 2.*) need=17 ;; *) need=21 ;; esac
-    j=$(kafka_java)
+# A java of at least major version $1: the default one when new enough, else the newest JDK
+# under /usr/lib/jvm (where a Temurin 25 JDK lies beside Debian's 17).
+pick_java() {
+    local need=$1 j best= bestv=0 v
+    j=$(default_java)
     v=$(java_major "$j")
-    if [ "${v:-0}" -ge "$need" ]; then echo "$j"; return; fi
-    for j in /usr/lib/jvm/*/bin/java; do
-        [ -x "$j" ] || continue
-        v=$(java_major "$j")
-        if [ "${v:-0}" -ge "$need" ] && [ "$v" -gt "$bestv" ]; then best=$j; bestv=$v; fi
-    done
-    [ -n "$best" ] || die "OpenSearch runner $OS_RUNNER_VERSION needs Java $need+, none found"
+    if [ "${v:-0}" -ge "$need" ]; then
+        best=$j
+    else
+        for j in /usr/lib/jvm/*/bin/java; do
+            [ -x "$j" ] || continue
+            v=$(java_major "$j")
+            if [ "${v:-0}" -ge "$need" ] && [ "$v" -gt "$bestv" ]; then best=$j; bestv=$v; fi
+        done
+    fi
+    [ -n "$best" ] || die "need Java $need+, none found (set AFTERCLASSES_ENGINES_JAVA)"
     echo "$best"
+}
+
+kafka_java() { pick_java 17; } # Kafka 4.x broker and tools: Java 17+
+
+# OpenSearch 2.x runs on Java 17; 3.x needs 21+.
+opensearch_java() {
+    case "$OS_RUNNER_VERSION" in
+        1.* | 2.*) pick_java 17 ;;
+        *) pick_java 21 ;;
+    esac
 }
 
 # Directory with initdb/pg_ctl/postgres/psql/pg_isready of one PostgreSQL version.
@@ -239,10 +252,6 @@ cmd_install() {
     say "install done in $(since "$t0")s"
 }
 
-installed() {
-    [ -f "$KAFKA_HOME/.installed" ] && [ -f "$OS_HOME/.installed" ] && pg_bindir >/dev/null
-}
-
 # ---------------------------------------------------------------------------------------------
 # start
 
@@ -299,8 +308,11 @@ start_opensearch() {
     sed "s/@TRANSPORT_PORT@/$OS_TRANSPORT_PORT/" "$HERE/opensearch.yml" >"$base/node_1/config/opensearch.yml"
     cp "$HERE/opensearch-log4j2.properties" "$base/node_1/config/log4j2.properties"
     : >"$log"
+    local extra=()
+    # 3.x (Lucene 10 on Java 21+) calls native code through java.lang.foreign: allow it quietly.
+    case "$OS_RUNNER_VERSION" in 1.* | 2.*) ;; *) extra+=(--enable-native-access=ALL-UNNAMED) ;; esac
     # shellcheck disable=SC2086
-    launch "$RUN/opensearch.pid" "$log" "$java" $OS_HEAP -XX:+UseG1GC -Dfile.encoding=UTF-8 \
+    launch "$RUN/opensearch.pid" "$log" "$java" $OS_HEAP "${extra[@]}" -XX:+UseG1GC -Dfile.encoding=UTF-8 \
         -Djava.awt.headless=true -Djava.io.tmpdir="$base/tmp" -Dlog4j2.formatMsgNoLookups=true \
         -Dlog4j.shutdownHookEnabled=false -Dlog4j2.disable.jmx=true \
         -cp "$OS_HOME/launcher:$OS_HOME/lib/*" OpenSearchLauncher \
@@ -389,7 +401,7 @@ OS_HTTP_PORT=
 wait_opensearch() {
     local log=$RUN/opensearch.log pid deadline=$(($(date +%s) + START_TIMEOUT)) body
     pid=$(readpid opensearch)
-    until OS_HTTP_PORT=$(sed -n 's/^HTTP Port: *\([0-9][0-9]*\).*/\1/p' "$log" 2>/dev/null | head -n1) && [ -n "$OS_HTTP_PORT" ]; do
+    until OS_HTTP_PORT=$(sed -n 's/.*HTTP Port: *\([0-9][0-9]*\).*/\1/p' "$log" 2>/dev/null | head -n1) && [ -n "$OS_HTTP_PORT" ]; do
         alive "$pid" || fail_start opensearch "$log" "the node exited"
         [ "$(date +%s)" -lt "$deadline" ] || fail_start opensearch "$log" "no 'HTTP Port:' line after ${START_TIMEOUT}s"
         sleep 0.3
@@ -423,7 +435,7 @@ cmd_start() {
     elif [ -n "$up" ]; then
         die "partly running ($up) in $RUN: run '$0 stop' first"
     fi
-    installed || cmd_install
+    cmd_install # quick when done; redoes only what changed (versions, poms, launcher)
     check_ports
     rm -rf "$RUN"
     mkdir -p "$RUN"
@@ -560,5 +572,5 @@ case "${1:-}" in
     status) cmd_status ;;
     env) cmd_env ;;
     kafka-tool) shift; kafka_tool "$@" ;;
-    *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
 esac
