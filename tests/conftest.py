@@ -29,3 +29,19 @@ def ingest_settings(data_dir) -> IngestSettings:
 @pytest.fixture
 def search_settings(data_dir) -> SearchSettings:
     return SearchSettings(data_dir=data_dir)
+
+
+def server_url(env_var: str) -> str:
+    """The URL of a real server for tests that need one.
+
+    Skips when the variable is unset — except under CI=true, where the servers are started by
+    `.ci/run` and a missing one is an error, never a skip.
+    """
+    import os
+
+    value = os.environ.get(env_var)
+    if value:
+        return value
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{env_var} is unset under CI=true: the real server was not started")
+    pytest.skip(f"{env_var} is unset (`make test` starts the real servers)")

@@ -35,8 +35,11 @@ class Settings:
     """Settings every service shares. Field ``foo_bar`` reads ``AFTERCLASSES_FOO_BAR``."""
 
     data_dir: Path = Path("var")
-    eventlog_backend: str = "sqlite"  # sqlite | memory (kafka arrives with issue 3)
+    eventlog_backend: str = "sqlite"  # sqlite | kafka | memory
     eventlog_path: str = ""  # default: <data_dir>/eventlog.db
+    kafka_bootstrap: str = "127.0.0.1:9092"  # host:port[,host:port…] when eventlog_backend=kafka
+    kafka_partitions: int = 6  # partitions of the topics the adapter creates
+    kafka_topic_prefix: str = ""  # namespaces every topic name (several deployments, one cluster)
     log_level: str = "INFO"
     bind_host: str = "127.0.0.1"  # where `afterclasses run` binds the services
     web_port: int = 8000
