@@ -5,9 +5,8 @@ run:        ## run every service on this machine with the real data (embedded mo
 	@bin/bootstrap
 	@.venv/bin/afterclasses run
 
-test:       ## run the whole test suite
-	@bin/bootstrap
-	@.venv/bin/python -m pytest $(PYTEST_ARGS)
+test:       ## run the whole test suite (starts real Kafka, OpenSearch, PostgreSQL on loopback)
+	@bin/test $(PYTEST_ARGS)
 
 bench:      ## search latency over the real data and a 100k corpus
 	@bin/bootstrap

@@ -18,7 +18,6 @@ from afterclasses_ingest.adapters.tables import (
     activities,
     api_tokens,
     audit,
-    metadata,
     outbox,
     providers,
     submissions,
@@ -78,7 +77,13 @@ class CatalogStore:
         self.engine = make_engine(url)
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Migrate the schema to the newest revision (Alembic)."""
+        from afterclasses_ingest.adapters import migrate
+
+        try:
+            migrate.upgrade(self.engine)
+        except OperationalError as exc:
+            raise StoreUnavailable(str(exc.orig)) from exc
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tx]:
