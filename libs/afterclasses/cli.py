@@ -100,8 +100,13 @@ def reindex():
     settings = SearchSettings.from_env()
     log = make_eventlog(settings)
     total = sum(log.end_offsets(CATALOG_ENTRIES).values())
-    with tqdm(total=total, unit="event", desc="reindex", disable=None) as bar:
-        count, name = rebuild(log, settings.index_dir, progress=bar.update)
+    from afterclasses_search.consumers import ReindexRunning
+
+    try:
+        with tqdm(total=total, unit="event", desc="reindex", disable=None) as bar:
+            count, name = rebuild(log, settings.index_dir, progress=bar.update)
+    except ReindexRunning as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"reindexed {count} activities into {name}; it is live now")
 
 

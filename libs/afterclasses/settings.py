@@ -39,7 +39,7 @@ class Settings:
     eventlog_path: str = ""  # default: <data_dir>/eventlog.db
     kafka_bootstrap: str = "127.0.0.1:9092"  # host:port[,host:port…] when eventlog_backend=kafka
     kafka_partitions: int = 6  # partitions of the topics the adapter creates
-    kafka_topic_prefix: str = ""  # namespaces every topic name (several deployments, one cluster)
+    kafka_topic_prefix: str = ""  # namespaces topics and groups (several deployments, one cluster)
     log_level: str = "INFO"
     bind_host: str = "127.0.0.1"  # where `afterclasses run` binds the services
     web_port: int = 8000

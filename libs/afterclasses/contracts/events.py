@@ -49,8 +49,7 @@ def new_event(type: str, key: str, payload: dict, version: int = 1) -> Envelope:
         key=key,
         payload=payload,
     )
-    _validate(env)
-    return env
+    return _validated(env)
 
 
 _FIELDS = {f.name for f in dataclasses.fields(Envelope)}
@@ -63,24 +62,34 @@ def decode(raw: bytes) -> Envelope:
     """
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates cannot be stored anywhere
+    except (UnicodeError, ValueError, TypeError) as exc:
         raise InvalidMessage(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidMessage("not JSON: nested too deeply") from None
     if not isinstance(data, dict) or set(data) != _FIELDS:
         raise InvalidMessage(f"not an envelope: fields must be {sorted(_FIELDS)}")
-    env = Envelope(**data)
-    _validate(env)
-    return env
+    return _validated(Envelope(**data))
 
 
-def _validate(env: Envelope) -> None:
+def _validated(env: Envelope) -> Envelope:
+    """``env`` with its payload as the schema loads it (types coerced, defaults filled), so a
+    consumer never sees a value the contract did not promise ("5" for a number, say)."""
     from afterclasses.contracts.schemas import schema_for  # schemas import marshmallow models
 
+    if not isinstance(env.type, str) or not isinstance(env.version, int) or isinstance(env.version, bool):
+        raise InvalidMessage("not an envelope: type must be a string and version an integer")
     schema = schema_for(env.type, env.version)
     if schema is None:
         raise InvalidMessage(f"unknown event type/version: {env.type!r} v{env.version!r}")
     if not isinstance(env.key, str) or not env.key:
         raise InvalidMessage("key must be a non-empty string")
+    if not isinstance(env.payload, dict):
+        raise InvalidMessage("payload must be an object")
     try:
-        schema.load(env.payload)
+        payload = schema.load(env.payload)
     except ValidationError as exc:
         raise InvalidMessage(f"payload invalid: {exc.messages}") from None
+    except RecursionError:
+        raise InvalidMessage("payload invalid: nested too deeply") from None
+    return dataclasses.replace(env, payload=payload)

@@ -137,7 +137,7 @@ class ActivityDocSchema(ActivityFieldsSchema):
     """An activity as published on ``catalog.entries`` and returned by the APIs."""
 
     id = fields.String(required=True)
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**53))
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     provider = fields.Nested(ProviderDocSchema, allow_none=True, load_default=None)
     source = fields.String(allow_none=True, load_default=None)
@@ -150,7 +150,7 @@ class ActivityDocSchema(ActivityFieldsSchema):
 
 class WithdrawnSchema(StrictSchema):
     id = fields.String(required=True)
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**53))
     status = fields.String(required=True, validate=validate.Equal("withdrawn"))
 
 

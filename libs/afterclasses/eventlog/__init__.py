@@ -14,4 +14,12 @@ def make_eventlog(settings) -> EventLog:
         from afterclasses.eventlog.memory import MemoryEventLog
 
         return MemoryEventLog()
+    if settings.eventlog_backend == "kafka":
+        from afterclasses.eventlog.kafka import KafkaEventLog
+
+        return KafkaEventLog(
+            settings.kafka_bootstrap,
+            partitions=settings.kafka_partitions,
+            topic_prefix=settings.kafka_topic_prefix,
+        )
     raise ValueError(f"AFTERCLASSES_EVENTLOG_BACKEND: unknown backend {settings.eventlog_backend!r}")

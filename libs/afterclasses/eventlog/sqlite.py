@@ -133,7 +133,9 @@ class SqliteConsumer(Consumer):
                     (topic, pos, max_records - len(out)),
                 ).fetchall()
             )
-            out.extend(Record(topic, part, off, key, bytes(val)) for off, key, val in rows)
+            # a value written as TEXT by some other tool is still bytes to the consumer
+            out.extend(Record(topic, part, off, key, val.encode("utf-8", "surrogatepass") if isinstance(val, str)
+                              else bytes(val)) for off, key, val in rows)
             if rows:
                 self._pos[(topic, part)] = rows[-1][0] + 1
         return out

@@ -91,6 +91,48 @@ class EventLogContract(abc.ABC):
         assert b"not JSON" in dead[0].value and b"not an envelope" in dead[1].value
         assert log.lag("g", "catalog.entries") == 0
 
+    def test_runner_dead_letters_every_kind_of_poison(self, tmp_path):
+        import json
+
+        log = self.make_log(tmp_path)
+        good = published(activity_doc())
+        base = json.loads(good.encode())
+
+        def variant(**changes):
+            data = json.loads(json.dumps(base))
+            for key, value in changes.items():
+                if key.startswith("payload_"):
+                    data["payload"][key[len("payload_"):]] = value
+                else:
+                    data[key] = value
+            return json.dumps(data).encode()
+
+        poison = [
+            b"[" * 5000 + b"]" * 5000,                      # nested too deeply
+            variant(type=["activity.published"]),            # unhashable type
+            variant(version={"v": 1}),
+            variant(payload_version=10**30),                 # out of range
+            variant(payload_age_min="five"),
+            variant(payload_title="Chess X club").replace(b"X", b"\\ud800"),  # a lone surrogate
+            variant(payload=[1, 2]),
+        ]
+        log.publish("catalog.entries", [(f"p{i}", raw) for i, raw in enumerate(poison)] + [(good.key, good.encode())])
+        seen = []
+        ConsumerRunner(log, "g", ["catalog.entries"], lambda envs, pos: seen.extend(envs)).run(until_idle=True)
+        assert [e.id for e in seen] == [good.id]
+        assert len(log.consumer(None, [dlq_topic("catalog.entries")]).poll(100, timeout=1)) == len(poison)
+
+    def test_payload_values_reach_consumers_as_the_contract_types(self, tmp_path):
+        import json
+
+        log = self.make_log(tmp_path)
+        data = json.loads(published(activity_doc()).encode())
+        data["payload"]["age_min"], data["payload"]["version"] = "5", "2"
+        log.publish("catalog.entries", [("k", json.dumps(data).encode())])
+        seen = []
+        ConsumerRunner(log, "g", ["catalog.entries"], lambda envs, pos: seen.extend(envs)).run(until_idle=True)
+        assert seen[0].payload["age_min"] == 5.0 and seen[0].payload["version"] == 2
+
     def test_runner_does_not_commit_when_the_handler_keeps_failing(self, tmp_path):
         log = self.make_log(tmp_path)
         env = published(activity_doc())
@@ -103,7 +145,7 @@ class EventLogContract(abc.ABC):
         try:
             runner.run_once()
         except RuntimeError:
-            pass
+            runner.close()  # the crashed worker is gone; its partitions go back to the group
         else:  # pragma: no cover - the contract says it must raise
             raise AssertionError("a persistent handler error must crash the worker")
         assert log.lag("g", "catalog.entries") == 1

@@ -29,3 +29,12 @@ def test_processes_publishing_at_once_get_distinct_offsets_and_keep_key_order(tm
     for w in range(3):
         mine = [int(r.value.decode().split(":")[1]) for r in records if r.key == f"w{w}"]
         assert mine == list(range(50))
+
+
+def test_a_value_stored_as_text_reaches_the_consumer_as_bytes(tmp_path):
+    import sqlite3
+
+    log = SqliteEventLog(tmp_path / "log.db")
+    with sqlite3.connect(tmp_path / "log.db") as conn:
+        conn.execute("INSERT INTO events VALUES ('t', 0, 'k', 'garbage', 0)")
+    assert log.consumer(None, ["t"]).poll(10, timeout=1)[0].value == b"garbage"

@@ -44,3 +44,39 @@ def test_events_the_indexer_put_only_into_the_old_file_reach_the_new_one(tmp_pat
     indexer.run(until_idle=True)
     assert SqliteSearchIndex(directory).count() == 57
     assert log.lag("search-indexer", CATALOG_ENTRIES) == 0
+
+
+def test_an_indexer_starting_on_a_lost_or_outdated_index_refills_it_from_the_log(tmp_path):
+    import sqlite3
+
+    log, directory = SqliteEventLog(tmp_path / "log.db"), tmp_path / "search"
+    publish(log, 30)
+    first = SqliteSearchIndex(directory)
+    Indexer(log, first, "search-indexer").run(until_idle=True)
+    first.close()
+    # an index file of an older format (or a deleted one) while the group is at the end
+    with sqlite3.connect(current_file(directory)) as conn:
+        conn.execute("PRAGMA user_version = 1")
+    assert log.lag("search-indexer", CATALOG_ENTRIES) == 0
+    Indexer(log, SqliteSearchIndex(directory), "search-indexer").run(until_idle=True)
+    assert SqliteSearchIndex(directory).count() == 30
+    current_file(directory).unlink()
+    Indexer(log, SqliteSearchIndex(directory), "search-indexer").run(until_idle=True)
+    assert SqliteSearchIndex(directory).count() == 30
+
+
+def test_two_reindexes_at_once_refuse_rather_than_delete_each_others_files(tmp_path):
+    import fcntl
+
+    import pytest
+
+    from afterclasses_search.consumers import ReindexRunning
+
+    log, directory = SqliteEventLog(tmp_path / "log.db"), tmp_path / "search"
+    publish(log, 5)
+    directory.mkdir()
+    with open(directory / ".reindex.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(ReindexRunning):
+            reindex(log, directory)
+    assert reindex(log, directory)[0] == 5

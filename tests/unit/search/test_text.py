@@ -26,3 +26,11 @@ def test_glue_words_are_dropped_unless_nothing_else_is_left():
 
 def test_hyphenated_words_are_indexed_split_and_joined():
     assert {"hip", "hop", "hiphop"} <= set(analyze("Hip-hop"))
+
+
+def test_a_huge_word_is_analysed_in_linear_time():
+    import time
+
+    started = time.perf_counter()
+    analyze("a" * 10_000 + " " + "b-" * 5_000)
+    assert time.perf_counter() - started < 0.5

@@ -108,8 +108,18 @@ def haversine_km(lat, lon, lat0: float, lon0: float) -> np.ndarray:
 
 
 def bbox(lat0: float, lon0: float, radius_km: float) -> tuple[float, float, float, float]:
-    """A box that contains the circle (lat_min, lat_max, lon_min, lon_max)."""
-    dlat = math.degrees(radius_km / EARTH_KM)
-    coslat = max(math.cos(math.radians(lat0)), 1e-6)
-    dlon = min(180.0, math.degrees(radius_km / (EARTH_KM * coslat)))
-    return lat0 - dlat, lat0 + dlat, lon0 - dlon, lon0 + dlon
+    """A box that contains the circle (lat_min, lat_max, lon_min, lon_max).
+
+    Longitudes are not bounded when the circle reaches a pole or crosses the ±180° meridian;
+    the exact distance check after the box does the rest.
+    """
+    dlat = math.degrees(radius_km / EARTH_KM) * 1.000001  # a hair wider: rounding never cuts the rim
+    lat_min, lat_max = lat0 - dlat, lat0 + dlat
+    if lat_min <= -90 or lat_max >= 90:
+        return max(lat_min, -90), min(lat_max, 90), -180.0, 180.0
+    # the circle is widest in longitude at its latitude farthest from the equator
+    coslat = math.cos(math.radians(max(abs(lat_min), abs(lat_max))))
+    dlon = math.degrees(radius_km / (EARTH_KM * coslat)) * 1.000001
+    if lon0 - dlon < -180 or lon0 + dlon > 180:
+        return lat_min, lat_max, -180.0, 180.0
+    return lat_min, lat_max, lon0 - dlon, lon0 + dlon

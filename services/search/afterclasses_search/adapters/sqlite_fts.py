@@ -100,12 +100,15 @@ def document_text(doc: dict) -> tuple[str, str, str]:
     return terms([doc.get("title")]), terms(topic), terms(body)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, writer: bool = True) -> sqlite3.Connection:
+    """A connection; only a writer sets up the file (DDL and pragmas take the write lock, which
+    a reader must never wait for)."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")  # a projection: the log can always rebuild it
-    conn.executescript(sql.SCHEMA)
-    conn.execute(f"PRAGMA user_version = {FORMAT}")
+    if writer:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # a projection: the log can always rebuild it
+        conn.executescript(sql.SCHEMA)
+        conn.execute(f"PRAGMA user_version = {FORMAT}")
     return conn
 
 
@@ -180,7 +183,7 @@ class SqliteSearchIndex(SearchIndex):
                     point_to(self.directory, file)
                 self._pointer_stamp = self._stamp()
             self._drop()
-            self._file, self._conn = file, _connect(file)
+            self._file, self._conn = file, _connect(file, writer=self._create)
         except (sqlite3.Error, OSError) as exc:
             raise SearchUnavailable(f"search index in {self.directory}: {exc}") from exc
         except SearchUnavailable:
@@ -227,12 +230,18 @@ class SqliteSearchIndex(SearchIndex):
     # --- writing -------------------------------------------------------------------------
     def apply(self, events: Sequence[Envelope], positions: dict | None = None) -> int:
         with self._lock:
-            self._ensure()
+            if self._conn is None:
+                self._open()
+            # no swap-following here: a writer keeps its file until its owner calls
+            # reopen_if_swapped() and rewinds to what the new file has applied
             try:
                 return self._apply(events, positions)
             except sqlite3.Error as exc:
                 self._drop()  # closing rolls back the open transaction
                 raise SearchUnavailable(f"search index write failed: {exc}") from exc
+            except BaseException:
+                self._drop()  # never leave a transaction open behind an unexpected error
+                raise
 
     def _apply(self, events, positions) -> int:
         conn = self._conn
@@ -283,7 +292,8 @@ class SqliteSearchIndex(SearchIndex):
     def stored_positions(self) -> dict[tuple[str, int], int]:
         """Log positions this index has applied, stored with its rows (resume after a swap)."""
         with self._lock:
-            self._ensure()
+            if self._conn is None:
+                self._open()
             out = {}
             for key, value in self._conn.execute(sql.META_ALL).fetchall():
                 if key.startswith("offset:"):

@@ -13,7 +13,7 @@ import threading
 import Stemmer
 
 _WORD = re.compile(r"[^\W_]+")
-_HYPHENATED = re.compile(r"[^\W_]+(?:[-‐–][^\W_]+)+")
+MAX_TERM = 40  # longer "words" are noise (URLs, runs of letters) and cost index space
 _CYRILLIC = re.compile(r"[а-я]")
 _LATIN = re.compile(r"[a-z]")
 
@@ -57,8 +57,13 @@ def analyze(text: str) -> list[str]:
         return []
     folded = fold(text)
     words = _WORD.findall(folded)
-    words += [re.sub(r"[-‐–]", "", w) for w in _HYPHENATED.findall(folded)]
-    return [stem(w) for w in words]
+    # joined forms of hyphenated words, per whitespace-separated chunk: linear in the text
+    for chunk in folded.split():
+        if "-" in chunk or "‐" in chunk or "–" in chunk:
+            parts = _WORD.findall(chunk)
+            if len(parts) > 1:
+                words.append("".join(parts))
+    return [stem(w) for w in words if len(w) <= MAX_TERM]
 
 
 def query_terms(text: str) -> list[str]:
