@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from afterclasses_ingest.settings import IngestSettings
 from afterclasses_search.settings import SearchSettings
 

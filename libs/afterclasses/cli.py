@@ -74,10 +74,9 @@ def relay(once):
 @click.option("--until-idle", is_flag=True, help="Exit once the log is consumed.")
 def consume(service, until_idle):
     """Run a service's consumer of the event log."""
+    from afterclasses.eventlog import make_eventlog
     from afterclasses_search.bootstrap import bootstrap
     from afterclasses_search.consumers import Indexer
-
-    from afterclasses.eventlog import make_eventlog
 
     search = bootstrap()
     _logging(search.settings.log_level)
@@ -90,12 +89,12 @@ def consume(service, until_idle):
 @main.command()
 def reindex():
     """Rebuild the search index from the log into a fresh file, then swap it in."""
-    from afterclasses_search.consumers import reindex as rebuild
-    from afterclasses_search.settings import SearchSettings
     from tqdm import tqdm
 
     from afterclasses.contracts import CATALOG_ENTRIES
     from afterclasses.eventlog import make_eventlog
+    from afterclasses_search.consumers import reindex as rebuild
+    from afterclasses_search.settings import SearchSettings
 
     settings = SearchSettings.from_env()
     log = make_eventlog(settings)
@@ -113,10 +112,9 @@ def reindex():
 @main.command()
 def lag():
     """How far each consumer group is behind the log."""
-    from afterclasses_search.settings import SearchSettings
-
     from afterclasses.contracts import CATALOG_ENTRIES
     from afterclasses.eventlog import make_eventlog
+    from afterclasses_search.settings import SearchSettings
 
     settings = SearchSettings.from_env()
     log = make_eventlog(settings)

@@ -7,10 +7,10 @@ import sys
 import time
 
 import pytest
+
 from afterclasses.contracts import CATALOG_ENTRIES
 from afterclasses.eventlog.sqlite import SqliteEventLog
 from afterclasses_search.adapters.sqlite_fts import SqliteSearchIndex, current_file
-
 from tests.factories import activity_doc, published
 
 N = 10_000

@@ -1,9 +1,9 @@
 """The ingest service: submissions, editors' review, the canonical catalog and its outbox."""
 from __future__ import annotations
 
-from afterclasses.web import health_blueprint, register_error_handlers
 from flask import Flask
 
+from afterclasses.web import health_blueprint, register_error_handlers
 from afterclasses_ingest.adapters.store import StoreUnavailable
 from afterclasses_ingest.bootstrap import Ingest, bootstrap
 from afterclasses_ingest.domain.model import DomainError

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from afterclasses.eventlog import make_eventlog
 from afterclasses.ports.eventlog import EventLog
-
 from afterclasses_ingest.adapters.store import CatalogStore
 from afterclasses_ingest.settings import IngestSettings
 

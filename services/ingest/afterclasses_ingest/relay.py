@@ -11,7 +11,6 @@ import logging
 import threading
 
 from afterclasses.ports.eventlog import EventLog
-
 from afterclasses_ingest.adapters.store import CatalogStore
 
 log = logging.getLogger(__name__)
@@ -19,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def relay_once(store: CatalogStore, eventlog: EventLog, batch: int = 1000) -> int:
     """Publish up to ``batch`` unpublished rows; return how many."""
-    with store.transaction() as tx:
+    with store.reading() as tx:
         rows = tx.unpublished(batch)
     if not rows:
         return 0

@@ -1,8 +1,9 @@
 """Request schemas of the ingest API, composed from the shared catalog contract."""
 from __future__ import annotations
 
-from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema, StrictSchema
 from marshmallow import ValidationError, fields, validate, validates_schema
+
+from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema, StrictSchema
 
 KINDS = ("activity", "provider", "edit")
 
@@ -21,7 +22,7 @@ class ActivitySubmissionSchema(_Submission):
     """A new activity, run by an existing provider (``provider_id``) or a new one (``provider``)."""
 
     activity = fields.Nested(ActivityFieldsSchema, required=True)
-    provider_id = fields.String(load_default=None, allow_none=True)
+    provider_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36))
     provider = fields.Nested(ProviderFieldsSchema, load_default=None, allow_none=True)
 
     @validates_schema
@@ -57,13 +58,16 @@ def load_submission(body) -> dict:
     if not isinstance(body, dict):
         raise ValidationError({"_schema": ["Send a JSON object."]})
     kind = body.get("kind")
-    if kind not in _BY_KIND:
+    if not isinstance(kind, str) or kind not in _BY_KIND:
         raise ValidationError({"kind": [f"Must be one of: {', '.join(KINDS)}."]})
     return _BY_KIND[kind]().load(body)
 
 
 class DecisionSchema(StrictSchema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    # an edit written against an older version of the entry is applied only when the editor,
+    # having seen the diff against the live entry, says so
+    force = fields.Boolean(load_default=False)
 
 
 class RejectionSchema(StrictSchema):

@@ -1,10 +1,10 @@
 """The search service: a projection of the catalog that answers parents' queries."""
 from __future__ import annotations
 
-from afterclasses.ports.search import SearchUnavailable
-from afterclasses.web import health_blueprint, register_error_handlers
 from flask import Flask
 
+from afterclasses.ports.search import SearchUnavailable
+from afterclasses.web import health_blueprint, register_error_handlers
 from afterclasses_search.bootstrap import Search, bootstrap
 from afterclasses_search.settings import SearchSettings
 

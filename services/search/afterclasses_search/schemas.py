@@ -1,9 +1,10 @@
 """The search API's query parameters, validated once at the edge."""
 from __future__ import annotations
 
+from marshmallow import ValidationError, fields, validate, validates_schema
+
 from afterclasses.contracts.schemas import StrictSchema
 from afterclasses.ports.search import AGE_BANDS, SORTS, WEEKDAYS, SearchQuery
-from marshmallow import ValidationError, fields, validate, validates_schema
 
 LIST_PARAMS = {"category": "categories", "day": "days", "district": "districts", "age_band": "age_bands"}
 

@@ -7,7 +7,6 @@ import threading
 from afterclasses.consumers import ConsumerRunner
 from afterclasses.contracts import decode, dlq_topic
 from afterclasses.ports.eventlog import EventLog
-
 from tests.factories import activity_doc, published
 
 

@@ -10,13 +10,13 @@ import time
 from uuid import uuid4
 
 import pytest
+
 from afterclasses.consumers import ConsumerRunner
 from afterclasses.contracts import dlq_topic
 from afterclasses.eventlog import make_eventlog
 from afterclasses.eventlog.kafka import KafkaEventLog
 from afterclasses.ports.eventlog import EventLogUnavailable
 from afterclasses.settings import Settings
-
 from tests.conftest import server_url
 from tests.contract.eventlog.base import EventLogContract
 from tests.factories import activity_doc, published

@@ -1,5 +1,4 @@
 from afterclasses.eventlog.memory import MemoryEventLog
-
 from tests.contract.eventlog.base import EventLogContract
 
 

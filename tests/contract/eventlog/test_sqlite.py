@@ -1,7 +1,6 @@
 import multiprocessing
 
 from afterclasses.eventlog.sqlite import SqliteEventLog
-
 from tests.contract.eventlog.base import EventLogContract
 
 

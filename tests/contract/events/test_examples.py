@@ -3,6 +3,7 @@ import json
 from importlib import resources
 
 import pytest
+
 from afterclasses.contracts import Envelope, InvalidMessage, decode
 from afterclasses.contracts.schemas import event_types
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import abc
 
 import pytest
-from afterclasses.ports.search import SearchIndex, SearchQuery
 
+from afterclasses.ports.search import SearchIndex, SearchQuery
 from tests.factories import activity_doc, published, withdrawn
 
 SAFE_QUERIES = ['hip-hop', 'C++', '"', 'dance OR', 'AND', 'NOT', '*', '(', 'a"b', "O'Neil", 'NEAR(', '-', '^x',

@@ -1,6 +1,5 @@
 from afterclasses.ports.search import SearchQuery
 from afterclasses_search.adapters.sqlite_fts import SqliteSearchIndex
-
 from tests.contract.search.base import SearchIndexContract
 from tests.factories import activity_doc, published
 

@@ -4,7 +4,6 @@ import time
 from afterclasses_ingest.bulk import import_mappings, shipped
 from afterclasses_ingest.domain.imports import import_records
 from afterclasses_ingest.importer import ImportRecord, RowError
-
 from tests.factories import activity_fields
 from tests.integration.ingest.conftest import as_editor, table_counts
 

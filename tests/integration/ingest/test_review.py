@@ -2,10 +2,10 @@
 import threading
 
 import pytest
+
 from afterclasses.contracts import decode
 from afterclasses.eventlog.memory import MemoryEventLog
 from afterclasses_ingest.relay import relay_once
-
 from tests.factories import activity_fields
 from tests.integration.ingest.conftest import CITIZEN, as_editor, table_counts
 
@@ -113,3 +113,20 @@ def test_two_editors_approving_at_once_make_one_entry(app, store):
 
 def test_history_of_an_unknown_activity_is_404(client):
     assert client.get("/v1/catalog/activities/nope/history", headers=as_editor()).status_code == 404
+
+
+def test_a_stale_edit_needs_force_after_the_editor_saw_the_diff(client):
+    activity_id = approve(client, new_submission(client)).json["result_id"]
+    first = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                 "changes": {"title": "First title"}}).json
+    second = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                  "changes": {"title": "Second title"}}).json
+    assert approve(client, first["id"]).status_code == 200
+    detail = client.get(f"/v1/review/{second['id']}", headers=as_editor()).json
+    assert detail["stale"] is True
+    assert detail["diff"] == [{"field": "title", "old": "First title", "new": "Second title"}]
+    refused = approve(client, second["id"])
+    assert refused.status_code == 409 and refused.json["details"]["live_version"] == 2
+    forced = client.post(f"/v1/review/{second['id']}/approve", json={"force": True}, headers=as_editor())
+    assert forced.status_code == 200
+    assert client.get(f"/v1/catalog/activities/{activity_id}").json["title"] == "Second title"

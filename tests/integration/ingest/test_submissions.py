@@ -68,3 +68,34 @@ def test_fractional_ages_are_kept(client):
 def test_a_body_that_is_not_json_says_so(client):
     resp = client.post("/v1/submissions", data="not json", content_type="application/json")
     assert resp.status_code == 400 and resp.json["error"] == "invalid_json"
+
+
+@pytest.mark.parametrize("body", [
+    '{"kind": "activity", "activity": {"title": "Chess \\ud800 club", "category": "sports"}}',
+    "[" * 100_000 + "]" * 100_000,
+])
+def test_bodies_no_store_can_hold_are_refused_at_the_door(client, store, body):
+    before = table_counts(store)
+    resp = client.post("/v1/submissions", data=body, content_type="application/json")
+    assert resp.status_code == 400 and resp.json["error"] == "invalid_json"
+    assert table_counts(store) == before
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"kind": []}, "kind"), ({"kind": {}}, "kind"), (None, "_schema"),
+    ({"kind": "activity", "activity": activity_fields(), "provider_id": ""}, "provider_id"),
+])
+def test_odd_shapes_get_422(client, store, body, field):
+    before = table_counts(store)
+    resp = client.post("/v1/submissions", json=body)
+    assert resp.status_code == 422 and field in resp.json["details"]
+    assert table_counts(store) == before
+
+
+def test_reads_do_not_wait_for_a_writer(app, client, store):
+    if not store.url.startswith("sqlite"):
+        pytest.skip("the write lock taken at BEGIN is the embedded store's")
+    sid = submit(client).json["id"]
+    with store.transaction():  # a long write holds the lock
+        assert client.get(f"/v1/submissions/{sid}").status_code == 200
+        assert client.get("/readyz").status_code == 200

@@ -1,8 +1,8 @@
 """The search API over a real embedded index: parameters, errors, shapes."""
 import pytest
+
 from afterclasses_search import create_app
 from afterclasses_search.adapters.sqlite_fts import SqliteSearchIndex
-
 from tests.factories import activity_doc, published
 
 

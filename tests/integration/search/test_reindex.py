@@ -5,7 +5,6 @@ from afterclasses.eventlog.sqlite import SqliteEventLog
 from afterclasses.ports.search import SearchQuery
 from afterclasses_search.adapters.sqlite_fts import SqliteSearchIndex, current_file, new_index_file
 from afterclasses_search.consumers import Indexer, reindex
-
 from tests.factories import activity_doc, published
 
 

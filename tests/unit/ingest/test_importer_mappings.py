@@ -5,6 +5,7 @@ import io
 import time
 
 import pytest
+
 from afterclasses_ingest.importer import (
     ImportRecord,
     MappingError,

@@ -3,6 +3,7 @@
 import csv
 
 import pytest
+
 from afterclasses_ingest.importer import PARSERS, ParseContext, ParseError, load_gazetteer
 from afterclasses_ingest.importer import parsers as p
 from afterclasses_ingest.importer.gazetteer import (

@@ -1,5 +1,6 @@
 """Text analysis: the same folding and stemming for documents and queries."""
 import pytest
+
 from afterclasses_search.adapters.text import analyze, fts_phrase, query_terms
 
 

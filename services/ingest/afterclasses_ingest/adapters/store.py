@@ -50,10 +50,13 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
+READ_ONLY = "afterclasses_read_only"
+
+
 def _sqlite_begin(conn):
-    # take the write lock at BEGIN: two editors approving at once serialise instead of failing
-    # with "database is locked" half-way through a transaction
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # a writer takes the write lock at BEGIN: two editors approving at once serialise instead
+    # of failing with "database is locked" half-way through; a reader never waits (WAL)
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -93,10 +96,21 @@ class CatalogStore:
         except OperationalError as exc:
             raise StoreUnavailable(str(exc.orig)) from exc
 
-    def ping(self) -> None:
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Tx]:
+        """A read-only transaction: it never waits for, nor blocks, a writer."""
         try:
             with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
+                conn.execution_options(**{READ_ONLY: True})
+                with conn.begin():
+                    yield Tx(conn)
+        except OperationalError as exc:
+            raise StoreUnavailable(str(exc.orig)) from exc
+
+    def ping(self) -> None:
+        try:
+            with self.reading() as tx:
+                tx.conn.exec_driver_sql("SELECT 1")
         except SQLAlchemyError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
@@ -128,8 +142,9 @@ class Tx:
         )
         return res.rowcount == 1
 
-    def set_submission_report(self, submission_id: str, report: dict) -> None:
-        self.conn.execute(update(submissions).where(submissions.c.id == submission_id).values(report=report))
+    def set_submission_report(self, submission_id: str, report: dict, status: str) -> None:
+        self.conn.execute(update(submissions).where(submissions.c.id == submission_id)
+                          .values(report=report, status=status))
 
     def pending(self, limit: int, offset: int) -> list[dict]:
         q = (select(submissions).where(submissions.c.status == "pending")

@@ -70,7 +70,7 @@ submissions = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("kind", String(20), nullable=False),  # activity | provider | edit | import
-    Column("status", String(20), nullable=False),  # pending | approved | rejected
+    Column("status", String(20), nullable=False),  # pending | approved | rejected | importing
     Column("target_id", ID),  # the activity an edit changes
     Column("base_version", Integer),  # the live version the edit was written against
     Column("payload", JSON, nullable=False),

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import functools
 
-from afterclasses.web import ApiError
 from flask import current_app, g, request
+
+from afterclasses.web import ApiError
 
 EDITOR = "editor"
 
@@ -20,7 +21,7 @@ def require_role(role: str):
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("Send 'Authorization: Bearer <token>'.")
             store = current_app.extensions["afterclasses"].store
-            with store.transaction() as tx:
+            with store.reading() as tx:
                 found = tx.token_roles(token.strip())
             if found is None:
                 raise Unauthorized("Unknown or revoked token.")

@@ -36,7 +36,7 @@ def detail(submission_id: str):
 @require_role(EDITOR)
 def approve(submission_id: str):
     data = schemas.DecisionSchema().load(_body())
-    return handlers.approve(_store(), submission_id, g.principal, data["note"])
+    return handlers.approve(_store(), submission_id, g.principal, data["note"], force=data["force"])
 
 
 @bp.post("/review/<submission_id>/reject")

@@ -1,9 +1,11 @@
 """Public endpoints: submit an entry, follow a submission, read the live catalog."""
 from __future__ import annotations
 
-from afterclasses.web import ApiError
+import json
+
 from flask import Blueprint, current_app, request, url_for
 
+from afterclasses.web import ApiError
 from afterclasses_ingest import schemas
 from afterclasses_ingest.domain import handlers
 
@@ -15,10 +17,18 @@ def _store():
 
 
 def json_body():
-    """The request's JSON body; a 400 that says why when it is not JSON."""
-    body = request.get_json(force=True, silent=True)
-    if body is None and request.get_data():
-        raise ApiError(400, "invalid_json", "The body is not valid JSON (UTF-8, Content-Type application/json).")
+    """The request's JSON body (None when empty); a 400 that says why when it is not JSON."""
+    raw = request.get_data()
+    if not raw.strip():
+        return None
+    try:
+        body = json.loads(raw)
+        # a lone surrogate ("\ud800") parses, but no store or log can hold it
+        json.dumps(body, ensure_ascii=False).encode()
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "The body is nested too deeply.") from None
+    except (ValueError, UnicodeError) as exc:
+        raise ApiError(400, "invalid_json", f"The body is not valid JSON in UTF-8: {exc}") from None
     return body
 
 

@@ -10,10 +10,10 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
-from afterclasses.contracts import CATALOG_ENTRIES, new_event
-from afterclasses.contracts.schemas import ActivityFieldsSchema
 from marshmallow import ValidationError
 
+from afterclasses.contracts import CATALOG_ENTRIES, new_event
+from afterclasses.contracts.schemas import ActivityFieldsSchema
 from afterclasses_ingest.adapters.store import CatalogStore, Tx, iso, utc
 from afterclasses_ingest.domain.model import (
     APPROVED,
@@ -65,7 +65,7 @@ def activity_doc(tx: Tx, activity: dict) -> dict:
 
 
 def get_activity(store: CatalogStore, activity_id: str) -> dict:
-    with store.transaction() as tx:
+    with store.reading() as tx:
         row = tx.get_activity(activity_id)
         if row is None:
             raise NotFound(f"No activity {activity_id}.")
@@ -73,7 +73,7 @@ def get_activity(store: CatalogStore, activity_id: str) -> dict:
 
 
 def history(store: CatalogStore, entity: str, entity_id: str) -> list[dict]:
-    with store.transaction() as tx:
+    with store.reading() as tx:
         return [
             {"at": iso(r["at"]), "actor": r["actor"], "field": r["field"], "old": r["old"],
              "new": r["new"], "submission_id": r["submission_id"]}
@@ -139,7 +139,8 @@ def submit(store: CatalogStore, kind: str, payload: dict, submitted_by: str | No
             if not diff(live_fields(tx, live), merged):
                 raise DomainError("The edit changes nothing.", {"changes": ["Nothing differs from the live entry."]})
             target_id, base_version = live["id"], live["version"]
-        if kind == "activity" and payload.get("provider_id") and tx.get_provider(payload["provider_id"]) is None:
+        if kind == "activity" and payload.get("provider_id") is not None \
+                and tx.get_provider(payload["provider_id"]) is None:
             raise DomainError("Unknown provider.", {"provider_id": ["No such provider."]})
         row = {"id": new_id(), "kind": kind, "status": PENDING, "target_id": target_id,
                "base_version": base_version, "payload": payload, "submitted_by": submitted_by,
@@ -157,7 +158,7 @@ def submission_view(row: dict) -> dict:
 
 
 def get_submission(store: CatalogStore, submission_id: str) -> dict:
-    with store.transaction() as tx:
+    with store.reading() as tx:
         row = tx.get_submission(submission_id)
         if row is None:
             raise NotFound(f"No submission {submission_id}.")
@@ -197,25 +198,27 @@ def review_item(tx: Tx, sub: dict) -> dict:
 
 def review_queue(store: CatalogStore, page: int, per_page: int) -> dict:
     """Pending submissions, oldest first, each with its diff against the live entry."""
-    with store.transaction() as tx:
+    with store.reading() as tx:
         rows = tx.pending(per_page, (page - 1) * per_page)
         return {"total": tx.count_pending(), "page": page, "per_page": per_page,
                 "items": [review_item(tx, r) for r in rows]}
 
 
 def review_detail(store: CatalogStore, submission_id: str) -> dict:
-    with store.transaction() as tx:
+    with store.reading() as tx:
         sub = tx.get_submission(submission_id)
         if sub is None:
             raise NotFound(f"No submission {submission_id}.")
         return review_item(tx, sub)
 
 
-def approve(store: CatalogStore, submission_id: str, editor: str, note: str | None, now: Clock = utcnow) -> dict:
+def approve(store: CatalogStore, submission_id: str, editor: str, note: str | None, now: Clock = utcnow,
+            force: bool = False) -> dict:
     """Apply a pending submission to the catalog.
 
     :raise NotFound: no such submission.
-    :raise Conflict: already decided (e.g. by another editor a moment ago).
+    :raise Conflict: already decided (e.g. by another editor a moment ago), or an edit written
+        against an older version of the entry and ``force`` not given.
     :raise DomainError: the edit no longer applies to the live entry.
     """
     at = now()
@@ -225,6 +228,12 @@ def approve(store: CatalogStore, submission_id: str, editor: str, note: str | No
             raise NotFound(f"No submission {submission_id}.")
         if sub["status"] != PENDING:
             raise Conflict(f"Submission already {sub['status']}.", {"status": sub["status"]})
+        if sub["kind"] == "edit" and not force:
+            live = tx.get_activity(sub["target_id"])
+            if live is not None and live["version"] != sub["base_version"]:
+                raise Conflict("The entry changed since this edit was written: review its diff against the "
+                               "live entry, then approve with force.",
+                               {"base_version": sub["base_version"], "live_version": live["version"]})
         result_id = {"activity": new_id, "provider": new_id}.get(sub["kind"], lambda: sub["target_id"])()
         # the conditional update is the guard: of two editors approving at once, one wins
         if not tx.decide_submission(submission_id, APPROVED, editor, note, at, result_id):

@@ -12,9 +12,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema
 from marshmallow import ValidationError
 
+from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema
 from afterclasses_ingest.adapters.store import CatalogStore, Tx
 from afterclasses_ingest.domain.handlers import (
     audit_row,
@@ -33,6 +33,7 @@ from afterclasses_ingest.domain.model import (
     split_activity,
 )
 
+IMPORTING = "importing"
 _activity_schema = ActivityFieldsSchema()
 _provider_schema = ProviderFieldsSchema()
 
@@ -72,7 +73,8 @@ def import_records(store: CatalogStore, records: Iterable, *, source: str, actor
     report = ImportReport(source=source, submission_id=new_id())
     started = now()
     with store.transaction() as tx:
-        tx.insert_submission({"id": report.submission_id, "kind": "import", "status": APPROVED,
+        # "importing" until the report is written: an interrupted run stays visibly unfinished
+        tx.insert_submission({"id": report.submission_id, "kind": "import", "status": IMPORTING,
                               "payload": {"source": source}, "submitted_by": actor, "created_at": started,
                               "decided_at": started, "decided_by": actor, "note": "auto-approved import"})
     seen: dict[str, int] = {}
@@ -89,7 +91,7 @@ def import_records(store: CatalogStore, records: Iterable, *, source: str, actor
     if batch:
         _write(store, batch, report, actor, now())
     with store.transaction() as tx:
-        tx.set_submission_report(report.submission_id, report.as_dict())
+        tx.set_submission_report(report.submission_id, report.as_dict(), status=APPROVED)
     return report
 
 

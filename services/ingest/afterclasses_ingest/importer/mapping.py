@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from afterclasses import taxonomy
-from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema
 from marshmallow import Schema, ValidationError, fields
 
+from afterclasses import taxonomy
+from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema
 from afterclasses_ingest.importer.errors import MappingError, RowError
 from afterclasses_ingest.importer.parsers import ParseContext, text
 from afterclasses_ingest.importer.spec import FieldError, Obj, Run, compile_lookups, compile_object

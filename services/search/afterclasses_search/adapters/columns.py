@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
 
 DAY_BITS = {d: 1 << i for i, d in enumerate(WEEKDAYS)}

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
 from afterclasses import taxonomy
 from afterclasses.contracts.events import Envelope
 from afterclasses.ports.search import (
@@ -31,7 +32,6 @@ from afterclasses.ports.search import (
     SearchResult,
     SearchUnavailable,
 )
-
 from afterclasses_search.adapters import queries as sql
 from afterclasses_search.adapters.columns import (
     BAND_BITS,

@@ -1,9 +1,9 @@
 """The read API: search with facets, and one activity."""
 from __future__ import annotations
 
-from afterclasses.web import ApiError
 from flask import Blueprint, current_app, request
 
+from afterclasses.web import ApiError
 from afterclasses_search.schemas import parse_search_args, result_json
 
 bp = Blueprint("search", __name__, url_prefix="/v1")
