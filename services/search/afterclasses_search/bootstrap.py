@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 
 from afterclasses.ports.search import SearchIndex
-
 from afterclasses_search.settings import SearchSettings
 
 
@@ -22,6 +21,10 @@ def make_index(settings: SearchSettings, **kwargs) -> SearchIndex:
         from afterclasses_search.adapters.sqlite_fts import SqliteSearchIndex
 
         return SqliteSearchIndex(settings.index_dir, **kwargs)
+    if settings.search_backend == "opensearch":
+        from afterclasses_search.adapters.opensearch import OpenSearchIndex
+
+        return OpenSearchIndex(settings.opensearch_url, settings.opensearch_index, **kwargs)
     raise ValueError(f"AFTERCLASSES_SEARCH_BACKEND: unknown backend {settings.search_backend!r}")
 
 

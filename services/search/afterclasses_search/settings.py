@@ -9,8 +9,10 @@ from afterclasses.settings import Settings
 
 @dataclasses.dataclass(frozen=True)
 class SearchSettings(Settings):
-    search_backend: str = "sqlite"  # sqlite (opensearch arrives with issue 3)
-    search_index_dir: str = ""  # default: <data_dir>/search
+    search_backend: str = "sqlite"  # sqlite | opensearch
+    search_index_dir: str = ""  # default: <data_dir>/search (sqlite)
+    opensearch_url: str = "http://127.0.0.1:9200"  # the cluster (opensearch)
+    opensearch_index: str = "afterclasses-activities"  # the alias readers and writers use (opensearch)
     consumer_group: str = "search-indexer"
     consumer_batch: int = 500
 
