@@ -10,6 +10,10 @@
 #   engines.sh stop      stop all three (TERM, then KILL after a timeout), remove the run dir
 #   engines.sh status    which are up (exit 0 only when all three are)
 #   engines.sh env       print <run dir>/env
+#   engines.sh stop-one NAME    stop one engine (kafka|opensearch|postgres) of a running set, keeping
+#                        its data and the run dir (fault tests: an engine going away)
+#   engines.sh start-one NAME   start that engine again on the same data and ports, wait until it
+#                        answers (the run dir must come from `start`)
 #   engines.sh kafka-tool CLASS ARGS...   run a Kafka CLI class from the same jars, e.g.
 #                        engines.sh kafka-tool org.apache.kafka.tools.TopicCommand --list --bootstrap-server 127.0.0.1:19092
 #
@@ -565,12 +569,70 @@ cmd_status() {
 cmd_env() { [ -f "$RUN/env" ] || die "not started ($RUN/env missing)"; cat "$RUN/env"; }
 
 # ---------------------------------------------------------------------------------------------
+# stop-one / start-one: one engine of a started set goes away and comes back, on its own data
+
+check_engine_name() {
+    case "${1:-}" in
+        kafka | opensearch | postgres) ;;
+        *) die "name one engine: kafka, opensearch or postgres (got '${1:-}')" ;;
+    esac
+    [ -f "$RUN/ports" ] || die "no started set in $RUN (run '$0 start' first)"
+}
+
+cmd_stop_one() {
+    local engine=${1:-}
+    check_engine_name "$engine"
+    stop_engine "$engine" || die "$engine would not stop"
+}
+
+cmd_start_one() {
+    local engine=${1:-} t pid port
+    check_engine_name "$engine"
+    load_ports # the ports of the set, whatever this environment says
+    pid=$(readpid "$engine")
+    if alive "$pid"; then say "$engine: already running (pid $pid)"; return 0; fi
+    case $engine in
+        kafka) port=$KAFKA_PORT ;;
+        opensearch) port=$((OS_BASE_PORT + 1)) ;;
+        postgres) port=$PG_PORT ;;
+    esac
+    port_busy "$port" && die "port $port ($engine) is already taken on 127.0.0.1"
+    t=$(now)
+    case $engine in
+        kafka)
+            start_kafka # the storage is formatted already: --ignore-formatted keeps it
+            wait_kafka
+            say "kafka up again on 127.0.0.1:$KAFKA_PORT (pid $(readpid kafka)) in $(since "$t")s"
+            ;;
+        opensearch)
+            start_opensearch # same base path: the node finds its indices again
+            wait_opensearch
+            say "opensearch up again on 127.0.0.1:$OS_HTTP_PORT (pid $(readpid opensearch)) in $(since "$t")s"
+            ;;
+        postgres)
+            # the cluster exists: no initdb, no CREATE DATABASE
+            local bin dir=$RUN/postgres
+            bin=$(pg_bindir) || die "no PostgreSQL binaries"
+            [ -d "$dir/data" ] || die "no PostgreSQL cluster in $dir/data"
+            pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$RUN/postgres.log" -w -t "$START_TIMEOUT" -o \
+                "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+                start >/dev/null 2>>"$RUN/postgres.log" || fail_start postgres "$RUN/postgres.log" "pg_ctl start failed"
+            head -n1 "$dir/data/postmaster.pid" >"$RUN/postgres.pid"
+            wait_postgres
+            say "postgresql up again on 127.0.0.1:$PG_PORT (pid $(readpid postgres)) in $(since "$t")s"
+            ;;
+    esac
+}
+
+# ---------------------------------------------------------------------------------------------
 case "${1:-}" in
     install) cmd_install ;;
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     env) cmd_env ;;
+    stop-one) shift; cmd_stop_one "$@" ;;
+    start-one) shift; cmd_start_one "$@" ;;
     kafka-tool) shift; kafka_tool "$@" ;;
     *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
 esac

@@ -88,25 +88,31 @@ def consume(service, until_idle):
 
 @main.command()
 def reindex():
-    """Rebuild the search index from the log into a fresh file, then swap it in."""
+    """Rebuild the search index from the log (offset 0) into a fresh index, then swap it in."""
     from tqdm import tqdm
 
     from afterclasses.contracts import CATALOG_ENTRIES
     from afterclasses.eventlog import make_eventlog
+    from afterclasses.ports.search import SearchError
+    from afterclasses_search.bootstrap import make_index
     from afterclasses_search.consumers import reindex as rebuild
     from afterclasses_search.settings import SearchSettings
 
     settings = SearchSettings.from_env()
     log = make_eventlog(settings)
     total = sum(log.end_offsets(CATALOG_ENTRIES).values())
-    from afterclasses_search.consumers import ReindexRunning
-
+    index = make_index(settings)
     try:
         with tqdm(total=total, unit="event", desc="reindex", disable=None) as bar:
-            count, name = rebuild(log, settings.index_dir, progress=bar.update)
-    except ReindexRunning as exc:
+            count, name = rebuild(log, index, progress=bar.update)
+    except SearchError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        index.close()
     click.echo(f"reindexed {count} activities into {name}; it is live now")
+
+
+main.add_command(reindex, name="replay")  # the operators' word for it with a Kafka log
 
 
 @main.command()

@@ -98,3 +98,35 @@ class SearchIndex(abc.ABC):
 
     def close(self) -> None:
         """Release resources."""
+
+    # --- rebuilding (a projection is rebuilt from the log and swapped in) -----------------
+    def create_fresh(self) -> SearchIndex:
+        """A new, empty index that is not live: fill it with :meth:`apply`, then
+        :meth:`make_live` it. Readers keep the current one meanwhile."""
+        raise NotImplementedError
+
+    def make_live(self) -> None:
+        """Atomically make this (fresh) index the one every reader and writer uses."""
+        raise NotImplementedError
+
+    def reindex_lock(self):
+        """A context manager held for a whole rebuild, so two rebuilds never run at once.
+
+        :raise SearchError: another rebuild holds it.
+        """
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    def reopen_if_swapped(self) -> bool:
+        """Follow a swap made by a rebuild; True when the live index changed."""
+        return False
+
+    def stored_positions(self) -> dict[tuple[str, int], int]:
+        """Log positions whose events this index holds, stored with its data."""
+        return {}
+
+    @property
+    def name(self) -> str | None:
+        """The live (or, for a fresh one, the pinned) index's name."""
+        return None

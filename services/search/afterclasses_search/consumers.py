@@ -6,16 +6,13 @@ only into the old file are applied again to the new one — nothing is lost in t
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
-from pathlib import Path
 
 from afterclasses.consumers import ConsumerRunner
 from afterclasses.contracts import CATALOG_ENTRIES
 from afterclasses.ports.eventlog import EventLog
 from afterclasses.ports.search import SearchIndex
-from afterclasses_search.adapters.sqlite_fts import SqliteSearchIndex, new_index_file
 
 log = logging.getLogger(__name__)
 TOPICS = (CATALOG_ENTRIES,)
@@ -60,44 +57,28 @@ class Indexer:
         return total
 
 
-class ReindexRunning(Exception):
-    """Only one reindex of an index at a time."""
+def reindex(eventlog: EventLog, index: SearchIndex, *, batch: int = 2000, progress=None) -> tuple[int, str]:
+    """Rebuild the index from offset 0 of the log into a fresh one, then swap it in.
 
+    Works for every adapter that can build a fresh index (a new SQLite file, a new OpenSearch
+    index behind the alias). Returns (live documents, name). Readers keep the old index until
+    the swap; the live indexer follows it and re-applies what only the old one got (see
+    :class:`Indexer`).
 
-def reindex(eventlog: EventLog, directory, *, batch: int = 2000, progress=None) -> tuple[int, str]:
-    """Rebuild the index from offset 0 of the log into a fresh file, then swap it in.
-
-    Returns (live documents, file name). Readers keep the old file until the swap; the live
-    indexer follows it and re-applies what only the old file got (see :class:`Indexer`).
-
-    :raise ReindexRunning: another reindex of this directory is under way.
+    :raise SearchError: another rebuild of this index is under way.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".reindex.lock", "w") as lock:
+    with index.reindex_lock():
+        fresh = index.create_fresh()
         try:
-            # two reindexes at once would delete each other's fresh files
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReindexRunning(f"another reindex of {directory} is running") from None
-        fresh = SqliteSearchIndex(directory, file=new_index_file(directory))
-        runner = ConsumerRunner(eventlog, None, TOPICS, lambda envs, pos: fresh.apply(envs, positions=pos),
-                                batch_size=batch, dead_letters=False)
-        while n := runner.run_once(timeout=0.1):
-            if progress is not None:
-                progress(n)
-        fresh.make_live()
-        count, name = fresh.count(), fresh.file.name
-        fresh.close()
-        _remove_old_files(directory, keep={name})
-        return count, name
-
-
-def _remove_old_files(directory: Path, keep: set[str], spare: int = 1) -> None:
-    """Delete superseded index files but the newest ``spare`` (kept for a manual rollback).
-    Processes that still have one open keep reading it until they follow the pointer."""
-    old = sorted((p for p in directory.glob("index-*.db") if p.name not in keep),
-                 key=lambda p: p.stat().st_mtime, reverse=True)
-    for path in old[spare:]:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+            runner = ConsumerRunner(eventlog, None, TOPICS, lambda envs, pos: fresh.apply(envs, positions=pos),
+                                    batch_size=batch, dead_letters=False)
+            try:
+                while n := runner.run_once(timeout=0.1):
+                    if progress is not None:
+                        progress(n)
+            finally:
+                runner.close()
+            fresh.make_live()
+            return fresh.count(), fresh.name
+        finally:
+            fresh.close()

@@ -1,4 +1,6 @@
 """Reindex: a fresh file built from the log, swapped in under a running indexer, loses nothing."""
+import pytest
+
 from afterclasses.consumers import ConsumerRunner
 from afterclasses.contracts import CATALOG_ENTRIES
 from afterclasses.eventlog.sqlite import SqliteEventLog
@@ -22,7 +24,7 @@ def test_reindex_builds_a_fresh_file_and_readers_switch_to_it(tmp_path):
     reader = SqliteSearchIndex(directory)
     assert reader.search(SearchQuery()).total == 100
 
-    count, name = reindex(log, directory)
+    count, name = reindex(log, SqliteSearchIndex(directory))
     assert count == 100 and current_file(directory).name == name != before.name
     assert reader.search(SearchQuery()).total == 100 and reader.file.name == name
 
@@ -69,13 +71,37 @@ def test_two_reindexes_at_once_refuse_rather_than_delete_each_others_files(tmp_p
 
     import pytest
 
-    from afterclasses_search.consumers import ReindexRunning
+    from afterclasses.ports.search import SearchError
 
     log, directory = SqliteEventLog(tmp_path / "log.db"), tmp_path / "search"
     publish(log, 5)
     directory.mkdir()
     with open(directory / ".reindex.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        with pytest.raises(ReindexRunning):
-            reindex(log, directory)
-    assert reindex(log, directory)[0] == 5
+        with pytest.raises(SearchError, match="another reindex"):
+            reindex(log, SqliteSearchIndex(directory))
+    assert reindex(log, SqliteSearchIndex(directory))[0] == 5
+
+
+@pytest.mark.opensearch
+def test_the_same_reindex_swaps_an_opensearch_alias_under_a_running_indexer(tmp_path):
+    import uuid
+
+    from afterclasses_search.adapters.opensearch import OpenSearchIndex
+    from tests.conftest import server_url
+
+    url, alias = server_url("AFTERCLASSES_OPENSEARCH_URL"), f"test-reindex-{uuid.uuid4().hex[:8]}"
+    log = SqliteEventLog(tmp_path / "log.db")
+    publish(log, 40)
+    live = OpenSearchIndex(url, alias)
+    try:
+        indexer = Indexer(log, live, "search-indexer")
+        indexer.run(until_idle=True)
+        before = live.name
+        count, name = reindex(log, OpenSearchIndex(url, alias))
+        assert count == 40 and name != before
+        publish(log, 5)
+        indexer.run(until_idle=True)  # follows the alias to the fresh index
+        assert OpenSearchIndex(url, alias).count() == 45
+    finally:
+        live.drop()

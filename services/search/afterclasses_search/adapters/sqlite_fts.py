@@ -6,8 +6,10 @@ and never see a half-built index — the embedded form of an alias swap.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import fcntl
 import json
 import math
 import os
@@ -27,6 +29,7 @@ from afterclasses.ports.search import (
     WEEKDAYS,
     FacetValue,
     Hit,
+    SearchError,
     SearchIndex,
     SearchQuery,
     SearchResult,
@@ -223,9 +226,32 @@ class SqliteSearchIndex(SearchIndex):
                 return True
             return False
 
+    @property
+    def name(self) -> str | None:
+        return self._file.name if self._file else None
+
+    def create_fresh(self) -> SqliteSearchIndex:
+        return SqliteSearchIndex(self.directory, file=new_index_file(self.directory))
+
     def make_live(self) -> None:
-        """Point ``CURRENT`` at this (pinned) file: the swap step of a reindex."""
+        """Point ``CURRENT`` at this (pinned) file, then delete superseded files but one."""
         point_to(self.directory, self._file)
+        old = sorted((p for p in self.directory.glob("index-*.db") if p != self._file),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in old[1:]:  # the newest old one stays, for a manual rollback
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def reindex_lock(self):
+        """Two rebuilds at once would delete each other's fresh files: an exclusive file lock."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / ".reindex.lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SearchError(f"another reindex of {self.directory} is running") from None
+            yield
 
     # --- writing -------------------------------------------------------------------------
     def apply(self, events: Sequence[Envelope], positions: dict | None = None) -> int:
