@@ -338,10 +338,13 @@ start_kafka() {
     sed -e "s/@KAFKA_PORT@/$KAFKA_PORT/g" -e "s/@CONTROLLER_PORT@/$KAFKA_CONTROLLER_PORT/g" \
         -e "s#@LOG_DIRS@#$dir/data#g" "$HERE/kafka-server.properties" >"$dir/server.properties"
     : >"$log"
-    uuid=$(kafka_tool kafka.tools.StorageTool random-uuid 2>>"$log") ||
-        fail_start kafka "$log" "StorageTool random-uuid failed"
-    kafka_tool kafka.tools.StorageTool format --standalone -t "$uuid" -c "$dir/server.properties" \
-        --ignore-formatted >>"$log" 2>&1 || fail_start kafka "$log" "StorageTool format failed"
+    # Formatted already (start-one after stop-one): the storage keeps its cluster id.
+    if [ ! -f "$dir/data/meta.properties" ]; then
+        uuid=$(kafka_tool kafka.tools.StorageTool random-uuid 2>>"$log") ||
+            fail_start kafka "$log" "StorageTool random-uuid failed"
+        kafka_tool kafka.tools.StorageTool format --standalone -t "$uuid" -c "$dir/server.properties" \
+            --ignore-formatted >>"$log" 2>&1 || fail_start kafka "$log" "StorageTool format failed"
+    fi
     # shellcheck disable=SC2086
     launch "$RUN/kafka.pid" "$log" "$java" $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
         -Djava.awt.headless=true -Dlog4j2.configurationFile="$HERE/kafka-log4j2.xml" \
