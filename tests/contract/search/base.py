@@ -45,6 +45,17 @@ class SearchIndexContract(abc.ABC):
         assert index.count() == 1
         assert index.search(SearchQuery(q="checkers")).total == 1
 
+    def test_a_search_repeated_after_a_change_sees_the_change(self, index):
+        doc, = self.load(index, activity_doc(title="Chess club", category="sports.mind"))
+        assert index.search(SearchQuery(q="chess")).total == 1
+        index.apply([published({**doc, "version": 2, "title": "Go club", "description": "Board games"},
+                               "activity.updated")])
+        assert index.search(SearchQuery(q="chess")).total == 1  # still: the category says chess
+        index.apply([published({**doc, "version": 3, "title": "Go club", "category": "sports.other"},
+                               "activity.updated")])
+        assert index.search(SearchQuery(q="chess")).total == 0
+        assert index.search(SearchQuery(q="go club")).total == 1
+
     def test_withdrawn_entries_disappear_and_stay_gone_on_replay(self, index):
         doc, = self.load(index, activity_doc(title="Swimming"))
         index.apply([withdrawn(doc["id"], 2)])

@@ -50,6 +50,7 @@ from afterclasses_search.adapters.text import analyze, fold, fts_phrase, query_t
 POINTER = "CURRENT"
 FORMAT = 2  # PRAGMA user_version of index files; an older file is replaced by a fresh one
 ADULT_AGE, ADULT_FACTOR = 18, 0.6
+MATCH_CACHE_SIZE = 64  # text expressions whose matches a reader keeps until the index changes
 ACTIVITY_EVENTS = ("activity.published", "activity.updated", "activity.withdrawn")
 
 
@@ -162,6 +163,8 @@ class SqliteSearchIndex(SearchIndex):
         self._data_version = None
         self._dirty = True
         self._vocab: tuple[int, list[str]] | None = None
+        self._match_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._match_cache_seq = -1
         try:
             self._open()
         except SearchUnavailable:
@@ -193,6 +196,7 @@ class SqliteSearchIndex(SearchIndex):
             self._drop()
             raise
         self._cols, self._dirty, self._data_version, self._vocab = Columns(), True, None, None
+        self._match_cache, self._match_cache_seq = {}, -1  # another file: other positions
 
     def _drop(self) -> None:
         """Forget the connection; the next call opens the file again."""
@@ -395,12 +399,32 @@ class SqliteSearchIndex(SearchIndex):
         return np.zeros(size)
 
     def _match(self, expr: str, size: int) -> np.ndarray:
-        rows = self._conn.execute(sql.MATCH, (expr,)).fetchall()
+        """Relevance per row for one FTS expression.
+
+        bm25 costs about a microsecond per matching row, so a broad word ("school" in a third of
+        a 100k catalog) costs tens of milliseconds; popular words are asked again and again, so
+        matches are kept per expression until the index changes (like a search engine's query
+        cache): pairs of (position, score), a few hundred kilobytes at most each.
+        """
+        seq = self._cols.seq
+        if self._match_cache_seq != seq:
+            self._match_cache.clear()
+            self._match_cache_seq = seq
+        hit = self._match_cache.pop(expr, None)
+        if hit is None:
+            rows = self._conn.execute(sql.MATCH, (expr,)).fetchall()
+            if rows:
+                pos, score = np.asarray(rows, dtype=np.float64).T
+                hit = (pos.astype(np.int64), np.maximum(score, 1e-9))
+            else:
+                hit = (np.empty(0, dtype=np.int64), np.empty(0))
+        self._match_cache[expr] = hit  # most recently used last
+        while len(self._match_cache) > MATCH_CACHE_SIZE:
+            self._match_cache.pop(next(iter(self._match_cache)))
+        pos, score = hit
+        keep = pos < size
         scores = np.zeros(size)
-        if rows:
-            pos, score = np.asarray(rows, dtype=np.float64).T
-            keep = pos < size
-            scores[pos[keep].astype(np.int64)] = np.maximum(score[keep], 1e-9)
+        scores[pos[keep]] = score[keep]
         return scores
 
     def _corrections(self, terms: list[str]) -> list[str]:
