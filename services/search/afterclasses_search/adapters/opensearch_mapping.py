@@ -10,6 +10,7 @@ from __future__ import annotations
 from afterclasses import taxonomy
 from afterclasses_search.adapters.columns import BAND_BITS, band_bits
 from afterclasses_search.adapters.text import MAX_TERM, fold
+from afterclasses_search.domain.documents import searchable_text
 
 FORMAT = 1
 """Bumped whenever the mapping or the analysis changes; a writer finding an older format on the
@@ -126,23 +127,7 @@ def index_body() -> dict:
     return {"settings": SETTINGS, "mappings": MAPPINGS}
 
 
-def document_text(doc: dict) -> dict[str, str]:
-    """Title, topic and body as written (the analyzers fold and stem them).
-
-    The topic — category labels in every language, and tags — says what the activity *is*, so
-    it outranks words that only appear in a description or a provider's name.
-    """
-    venue = doc.get("venue") or {}
-    provider = doc.get("provider") or {}
-    topic = []
-    if doc.get("category") in taxonomy.categories():
-        for slug in taxonomy.ancestors(doc["category"]):
-            topic.extend(taxonomy.categories()[slug].labels.values())
-    topic += doc.get("tags") or []
-    body = [doc.get("description"), provider.get("name"), venue.get("name"), venue.get("address"),
-            venue.get("district"), venue.get("city")]
-    return {"title": doc.get("title") or "", "topic": " ".join(t for t in topic if t),
-            "body": " ".join(b for b in body if b)}
+document_text = searchable_text  # the analyzers fold and stem the raw text
 
 
 def document_source(doc: dict) -> dict:

@@ -46,6 +46,7 @@ from afterclasses_search.adapters.columns import (
     haversine_km,
 )
 from afterclasses_search.adapters.text import analyze, fold, fts_phrase, query_terms
+from afterclasses_search.domain.documents import searchable_text
 
 POINTER = "CURRENT"
 FORMAT = 2  # PRAGMA user_version of index files; an older file is replaced by a fresh one
@@ -83,25 +84,9 @@ def document_row(doc: dict) -> dict:
 
 
 def document_text(doc: dict) -> tuple[str, str, str]:
-    """(title, topic, body) as stemmed terms: what text search matches.
-
-    The topic — category labels in every language, and tags — says what the activity *is*, so
-    it outranks words that only appear in a description or a provider's name.
-    """
-    venue = doc.get("venue") or {}
-    provider = doc.get("provider") or {}
-    topic = []
-    if doc.get("category") in taxonomy.categories():
-        for slug in taxonomy.ancestors(doc["category"]):
-            topic.extend(taxonomy.categories()[slug].labels.values())
-    topic += doc.get("tags") or []
-    body = [doc.get("description"), provider.get("name"), venue.get("name"), venue.get("address"),
-            venue.get("district"), venue.get("city")]
-
-    def terms(parts):
-        return " ".join(analyze(" ".join(p for p in parts if p)))
-
-    return terms([doc.get("title")]), terms(topic), terms(body)
+    """(title, topic, body) as stemmed terms: what text search matches."""
+    text = searchable_text(doc)
+    return tuple(" ".join(analyze(text[column])) for column in ("title", "topic", "body"))
 
 
 def _connect(path: Path, writer: bool = True) -> sqlite3.Connection:

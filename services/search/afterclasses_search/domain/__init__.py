@@ -1,0 +1,1 @@
+"""The search domain: what of an activity is searchable (pure; no engine)."""
