@@ -82,7 +82,10 @@ def consume(service, until_idle):
     _logging(search.settings.log_level)
     indexer = Indexer(make_eventlog(search.settings), search.index, search.settings.consumer_group,
                       search.settings.consumer_batch)
-    n = indexer.run(stop=_stop_on_signals(), until_idle=until_idle)
+    try:
+        n = indexer.run(stop=_stop_on_signals(), until_idle=until_idle)
+    finally:
+        indexer.close()  # leave the group now, not when the session times out
     click.echo(f"consumed {n} messages; index holds {search.index.count()} activities")
 
 

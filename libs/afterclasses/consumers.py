@@ -94,14 +94,32 @@ class ConsumerRunner:
                 log.exception("handler failed (attempt %d), retrying", attempt + 1)
                 time.sleep(self.backoff * 2**attempt)
 
+    def caught_up(self) -> bool:
+        """True when this consumer has read every topic to its end (a Kafka member that has
+        not been assigned its partitions yet has not)."""
+        positions = self.consumer.positions()
+        for topic in self.topics:
+            for partition, end in self.eventlog.end_offsets(topic).items():
+                if end and positions.get((topic, partition), -1) < end:
+                    return False
+        return True
+
+    def idle(self, polled: int, since: float, patience: float = 30.0) -> bool:
+        """For ``until_idle`` loops: nothing polled and read to the end, or nothing polled for
+        ``patience`` seconds (partitions held by another member, say)."""
+        return polled == 0 and (self.caught_up() or time.monotonic() - since > patience)
+
     def run(self, stop: threading.Event | None = None, until_idle: bool = False) -> int:
-        """Loop until ``stop`` is set (or, with ``until_idle``, until a poll comes back empty)."""
+        """Loop until ``stop`` is set (or, with ``until_idle``, until the topics are read to their end)."""
         total = 0
         stop = stop or threading.Event()
+        last = time.monotonic()
         while not stop.is_set():
             n = self.run_once(timeout=0.2 if until_idle else 1.0)
             total += n
-            if until_idle and n == 0:
+            if n:
+                last = time.monotonic()
+            elif until_idle and self.idle(n, last):
                 break
         return total
 

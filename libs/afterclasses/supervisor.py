@@ -31,8 +31,11 @@ class Child:
     restarts: int = 0
     next_start: float = 0.0
 
+    started_at: float = 0.0
+
     def start(self) -> None:
         self.proc = subprocess.Popen(self.argv, env={**os.environ, **self.env})
+        self.started_at = time.monotonic()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -118,7 +121,12 @@ def run_embedded(import_data: bool = True) -> int:
     for child in children:
         child.start()
     _wait_ready(children)
-    print(f"\nAfterclasses is running (embedded mode, data in {data_dir.resolve()}):")
+    from afterclasses_search.settings import SearchSettings
+
+    search_backend = SearchSettings.from_env().search_backend
+    embedded = settings.eventlog_backend == "sqlite" and search_backend == "sqlite"
+    mode = "embedded mode" if embedded else f"event log: {settings.eventlog_backend}, search: {search_backend}"
+    print(f"\nAfterclasses is running ({mode}, data in {data_dir.resolve()}):")
     for child in children:
         if child.url:
             print(f"  {child.name:<8} {child.url}   (health: {child.url}/readyz)")
@@ -132,7 +140,9 @@ def run_embedded(import_data: bool = True) -> int:
                 if not child.alive() and time.monotonic() >= child.next_start:
                     if child.proc is not None:
                         print(f"{child.name} exited with {child.proc.returncode}; restarting", flush=True)
-                        child.restarts += 1
+                        # back off on a crash loop, not after an occasional crash of a long run
+                        healthy_run = time.monotonic() - child.started_at > 60
+                        child.restarts = 1 if healthy_run else child.restarts + 1
                     child.next_start = time.monotonic() + min(30, 2 ** min(child.restarts, 5))
                     child.start()
             time.sleep(0.5)

@@ -289,6 +289,10 @@ class KafkaEventLog(EventLog):
             "enable_auto_commit": False,  # commit only after the effect (the runner calls it)
             "auto_offset_reset": "earliest",  # a new group starts at offset 0, as the port says
             "allow_auto_create_topics": False,
+            # a member killed with -9 holds its partitions until the session expires: 10 s, not
+            # kafka-python's 45 s, so a restarted indexer resumes quickly
+            "session_timeout_ms": 10_000,
+            "heartbeat_interval_ms": 3_000,
         }
         with _translated("connect consumer"):
             kc = _build(KafkaConsumer, **config)

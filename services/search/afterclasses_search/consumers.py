@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from afterclasses.consumers import ConsumerRunner
 from afterclasses.contracts import CATALOG_ENTRIES
@@ -30,29 +31,42 @@ class Indexer:
         self.index.apply(envelopes, positions=positions)
 
     def _rewind_to_index(self) -> None:
-        stored_positions = getattr(self.index, "stored_positions", None)
-        if stored_positions is None:
-            return
-        stored = stored_positions()
-        for (topic, partition), offset in self.runner.consumer.positions().items():
+        """Seek back to what the index holds wherever the group is ahead of it.
+
+        The group's committed offsets count too, not only this member's positions: a Kafka
+        member has no partitions before its first poll, and the log adapter applies a seek to a
+        partition once it is assigned.
+        """
+        stored = self.index.stored_positions()
+        runner = self.runner
+        current = dict(runner.consumer.positions())
+        if runner.group is not None:
+            for topic in runner.topics:
+                for partition, offset in runner.eventlog.committed(runner.group, topic).items():
+                    current.setdefault((topic, partition), offset)
+        for (topic, partition), offset in current.items():
             rewind = min(offset, stored.get((topic, partition), 0))
             if rewind < offset:
                 log.info("index behind the group: rewinding %s[%d] from %d to %d", topic, partition, offset, rewind)
-                self.runner.consumer.seek(topic, partition, rewind)
+                runner.consumer.seek(topic, partition, rewind)
 
     def _follow_swaps(self) -> None:
-        reopen = getattr(self.index, "reopen_if_swapped", None)
-        if reopen is not None and reopen():
+        if self.index.reopen_if_swapped():
             self._rewind_to_index()
+
+    def close(self) -> None:
+        self.runner.close()
 
     def run(self, stop: threading.Event | None = None, until_idle: bool = False) -> int:
         stop = stop or threading.Event()
-        total = 0
+        total, last = 0, time.monotonic()
         while not stop.is_set():
             self._follow_swaps()
             n = self.runner.run_once(timeout=0.2 if until_idle else 1.0)
             total += n
-            if until_idle and n == 0:
+            if n:
+                last = time.monotonic()
+            elif until_idle and self.runner.idle(n, last):
                 break
         return total
 

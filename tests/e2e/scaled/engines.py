@@ -153,10 +153,9 @@ class Namespace:
                 topics = [t for t in admin.list_topics() if t.startswith(self.prefix)]
                 if topics:
                     admin.delete_topics(topics, timeout_ms=5000)
-                groups = [g[0] if isinstance(g, tuple) else g for g in admin.list_consumer_groups()]
-                groups = [g for g in groups if isinstance(g, str) and g.startswith(self.prefix)]
+                groups = [g["group_id"] for g in admin.list_groups() if g["group_id"].startswith(self.prefix)]
                 if groups:
-                    admin.delete_consumer_groups(groups)
+                    admin.delete_groups(groups)
             finally:
                 admin.close()
 
@@ -217,13 +216,16 @@ class PrivateEngines:
 
     def __init__(self):
         self.run_dir = Path(f"/tmp/afterclasses-faults-{uuid.uuid4().hex[:8]}")  # reachable by user postgres
-        http = free_port()
+        free: set[int] = set()
+        while len(free) < 5:  # engines.sh wants five different ports
+            free.add(free_port())
+        kafka, controller, http, transport, postgres = sorted(free)
         self.ports = {
-            "AFTERCLASSES_KAFKA_PORT": free_port(),
-            "AFTERCLASSES_KAFKA_CONTROLLER_PORT": free_port(),
-            "AFTERCLASSES_OPENSEARCH_BASE_PORT": http - 1,  # HTTP is base + 1
-            "AFTERCLASSES_OPENSEARCH_TRANSPORT_PORT": free_port(),
-            "AFTERCLASSES_POSTGRES_PORT": free_port(),
+            "AFTERCLASSES_KAFKA_PORT": kafka,
+            "AFTERCLASSES_KAFKA_CONTROLLER_PORT": controller,
+            "AFTERCLASSES_OPENSEARCH_BASE_PORT": http - 1,  # the node's HTTP port is base + 1
+            "AFTERCLASSES_OPENSEARCH_TRANSPORT_PORT": transport,
+            "AFTERCLASSES_POSTGRES_PORT": postgres,
         }
         self.env = {**os.environ, "AFTERCLASSES_ENGINES_DIR": str(self.run_dir),
                     **{k: str(v) for k, v in self.ports.items()},

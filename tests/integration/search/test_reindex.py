@@ -105,3 +105,31 @@ def test_the_same_reindex_swaps_an_opensearch_alias_under_a_running_indexer(tmp_
         assert OpenSearchIndex(url, alias).count() == 45
     finally:
         live.drop()
+
+
+@pytest.mark.kafka
+@pytest.mark.opensearch
+def test_with_kafka_an_opensearch_index_lost_while_the_indexer_was_down_is_refilled():
+    import uuid
+
+    from afterclasses.eventlog.kafka import KafkaEventLog
+    from afterclasses_search.adapters.opensearch import OpenSearchIndex
+    from tests.conftest import server_url
+
+    tag = uuid.uuid4().hex[:8]
+    log = KafkaEventLog(server_url("AFTERCLASSES_KAFKA_BOOTSTRAP"), partitions=3, topic_prefix=f"t{tag}.")
+    url, alias = server_url("AFTERCLASSES_OPENSEARCH_URL"), f"test-refill-{tag}"
+    publish(log, 30)
+    first = OpenSearchIndex(url, alias)
+    try:
+        indexer = Indexer(log, first, "search-indexer")
+        indexer.run(until_idle=True)
+        indexer.close()  # the indexer process stops
+        assert first.count() == 30 and log.lag("search-indexer", CATALOG_ENTRIES) == 0
+        first.drop()  # the index is lost while no indexer runs
+        again = OpenSearchIndex(url, alias)
+        Indexer(log, again, "search-indexer").run(until_idle=True)
+        assert again.count() == 30
+    finally:
+        OpenSearchIndex(url, alias).drop()
+        log.close()

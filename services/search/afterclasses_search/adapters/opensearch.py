@@ -47,6 +47,7 @@ from afterclasses_search.adapters.text import fold
 log = logging.getLogger(__name__)
 
 DEFAULT_ALIAS = "afterclasses-activities"
+WAIT_FOR_REFRESH_UP_TO = 50  # documents per bulk; see apply
 ACTIVITY_EVENTS = ("activity.published", "activity.updated", "activity.withdrawn")
 VERSION_CONFLICT = 409
 # while a fresh index is filled nobody reads it: no refreshes, no replicas (warehouse reindex)
@@ -276,8 +277,14 @@ class OpenSearchIndex(SearchIndex):
                 # newer than what it holds (409), so replays and late duplicates never regress
                 body.append({"index": {"_id": doc["id"], "version": doc["version"], "version_type": "external"}})
                 body.append(document_source(doc))
+            # waiting for a refresh makes an approval searchable the moment apply returns, but
+            # caps a catching-up indexer at one batch per refresh interval: big batches (a
+            # backlog) rely on the periodic refresh instead
+            refresh = self._refresh
+            if refresh == "wait_for" and len(docs) > WAIT_FOR_REFRESH_UP_TO:
+                refresh = False
             with self._errors(f"indexing {len(docs)} documents"):
-                response = self._client.bulk(body=body, index=self._target, refresh=self._refresh,
+                response = self._client.bulk(body=body, index=self._target, refresh=refresh,
                                              **self._require_alias())
             failures = []
             for item in response["items"]:
