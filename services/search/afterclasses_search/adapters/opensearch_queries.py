@@ -14,11 +14,19 @@ from afterclasses import taxonomy
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS, SearchQuery
 from afterclasses_search.adapters.opensearch_mapping import PUBLISHED
 from afterclasses_search.adapters.text import STOPWORDS, fold, tokens
+from afterclasses_search.domain.ranking import (
+    ADULT_AGE,
+    ADULT_FACTOR,
+    FRESH_DAYS,
+    UNKNOWN_FRESHNESS,
+    UNKNOWN_RATING,
+    distance_scale_km,
+    weights,
+)
 
 TEXT_FIELDS = ("title^5", "topic^3", "body")  # the embedded bm25 weights (queries.MATCH)
-ADULT_AGE, ADULT_FACTOR = 18, 0.6
-FRESH_SCALE = "365d"
-FRESH_UNKNOWN, RATING_UNKNOWN = 0.3, 2.5  # freshness of a never-verified entry; rating of an unrated one
+FRESH_SCALE = f"{FRESH_DAYS}d"
+FRESH_UNKNOWN, RATING_UNKNOWN = UNKNOWN_FRESHNESS, UNKNOWN_RATING * 5  # the rating field is 0-5
 INV_E = 1 / math.e  # decay value at ``scale``: exp/gauss decays then read exp(-d / scale)
 DISTRICT_BUCKETS = 2_000  # districts listed by the facet (a city has a few hundred)
 
@@ -123,17 +131,6 @@ def facet_aggs(query: SearchQuery, filters: dict[str, dict]) -> dict:
     return aggs
 
 
-def weights(query: SearchQuery, text: bool) -> dict[str, float]:
-    """The blend of ``SqliteSearchIndex._rank``: text relevance, distance, freshness, rating."""
-    if text and query.has_point:
-        return {"rel": 0.5, "distance": 0.35, "fresh": 0.1, "rating": 0.05}
-    if text:
-        return {"rel": 0.8, "distance": 0.0, "fresh": 0.15, "rating": 0.05}
-    if query.has_point:
-        return {"rel": 0.0, "distance": 0.75, "fresh": 0.2, "rating": 0.05}
-    return {"rel": 0.0, "distance": 0.0, "fresh": 0.7, "rating": 0.3}
-
-
 def ranked(query: SearchQuery, words: list[str], attempt: str, max_rel: float) -> dict:
     """The filtered query, scored by the "best match" blend.
 
@@ -156,7 +153,7 @@ def ranked(query: SearchQuery, words: list[str], attempt: str, max_rel: float) -
         {"filter": {"bool": {"must_not": {"exists": {"field": "verified_at"}}}}, "weight": w["fresh"] * FRESH_UNKNOWN},
     ]
     if query.has_point:
-        scale = max(query.radius_km / 2, 1.0) if query.radius_km else 3.0
+        scale = distance_scale_km(query)
         functions.append({"filter": {"exists": {"field": "location"}},
                           "exp": {"location": {"origin": {"lat": query.lat, "lon": query.lon},
                                                "scale": f"{scale}km", "decay": INV_E}},

@@ -47,10 +47,18 @@ from afterclasses_search.adapters.columns import (
 )
 from afterclasses_search.adapters.text import analyze, fold, fts_phrase, query_terms
 from afterclasses_search.domain.documents import searchable_text
+from afterclasses_search.domain.ranking import (
+    ADULT_AGE,
+    ADULT_FACTOR,
+    FRESH_DAYS,
+    UNKNOWN_FRESHNESS,
+    UNKNOWN_RATING,
+    distance_scale_km,
+    weights,
+)
 
 POINTER = "CURRENT"
 FORMAT = 2  # PRAGMA user_version of index files; an older file is replaced by a fresh one
-ADULT_AGE, ADULT_FACTOR = 18, 0.6
 MATCH_CACHE_SIZE = 64  # text expressions whose matches a reader keeps until the index changes
 ACTIVITY_EVENTS = ("activity.published", "activity.updated", "activity.withdrawn")
 
@@ -542,21 +550,16 @@ class SqliteSearchIndex(SearchIndex):
         now = time.time()
         rel = text[idx] / text[idx].max() if text is not None and idx.size else np.ones(idx.size)
         verified = cols.view("verified")[idx]
-        fresh = np.where(np.isnan(verified), 0.3, np.exp(-np.maximum(now - verified, 0) / (365 * 86400)))
+        age_s = np.maximum(now - verified, 0)
+        fresh = np.where(np.isnan(verified), UNKNOWN_FRESHNESS, np.exp(-age_s / (FRESH_DAYS * 86400)))
         rating = cols.view("rating")[idx]
-        rating = np.where(np.isnan(rating), 0.5, rating / 5)
+        rating = np.where(np.isnan(rating), UNKNOWN_RATING, rating / 5)
+        decay = 0.0
         if distance is not None:
-            scale = max(query.radius_km / 2, 1.0) if query.radius_km else 3.0
-            decay = np.where(np.isnan(distance), 0.0, np.exp(-np.nan_to_num(distance, nan=0) / scale))
-        if text is not None and distance is not None:
-            score = 0.5 * rel + 0.35 * decay + 0.1 * fresh + 0.05 * rating
-        elif text is not None:
-            score = 0.8 * rel + 0.15 * fresh + 0.05 * rating
-        elif distance is not None:
-            score = 0.75 * decay + 0.2 * fresh + 0.05 * rating
-        else:
-            score = 0.7 * fresh + 0.3 * rating
-        # a finder for children: programmes only for adults sink unless asked for by text
+            near = np.exp(-np.nan_to_num(distance, nan=0) / distance_scale_km(query))
+            decay = np.where(np.isnan(distance), 0.0, near)
+        w = weights(query, text is not None)
+        score = w["rel"] * rel + w["distance"] * decay + w["fresh"] * fresh + w["rating"] * rating
         adults_only = cols.view("age_lo")[idx] >= ADULT_AGE
         score = np.where(adults_only, score * ADULT_FACTOR, score)
         k = min(idx.size, query.page * query.per_page)
