@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import os
 import platform
 import random
@@ -228,6 +229,24 @@ class Server:
         self.log.close()
 
 
+@contextlib.contextmanager
+def serving(env: dict, log_path: Path):
+    """The search API under gunicorn with ``env``, ready; stopped on leaving, whatever happens."""
+    server = Server(env, log_path)
+    try:
+        ready = server.wait_ready()
+        print(f"  search API ready in {ready:.1f} s at {server.url} (gunicorn, {WORKERS} sync workers)", flush=True)
+        yield server
+    finally:
+        server.stop()
+
+
+def served_entries(base: str) -> int:
+    """How many entries the API at ``base`` serves (``total`` of a plain browse)."""
+    with session() as s:
+        return s.get(base + "/v1/search?per_page=1", timeout=30).json()["total"]
+
+
 # --- load ----------------------------------------------------------------------------------
 
 def session() -> requests.Session:
@@ -237,21 +256,27 @@ def session() -> requests.Session:
 
 
 def run_client(base: str, queries: list[tuple[str, str]], out: list, statuses: collections.Counter,
-               start: threading.Barrier | None = None) -> None:
-    """Send ``queries`` one after another; append (kind, ms) to ``out``, count status codes."""
+               start: threading.Barrier | None = None, bodies: list | None = None) -> None:
+    """Send ``queries`` one after another; append (kind, ms) to ``out``, count status codes.
+    With ``bodies``, also keep each response (status, body bytes) there, parsed by the caller
+    after the run (not in the timed loop)."""
     with session() as s:
         if start is not None:
             start.wait()
         for kind, qs in queries:
             url = f"{base}/v1/search?{qs}"
             t0 = time.perf_counter()
+            body = None
             try:
-                status = s.get(url, timeout=30).status_code  # stream=False: the body is read in get()
+                resp = s.get(url, timeout=30)  # stream=False: the body is read in get()
+                status, body = resp.status_code, resp.content
             except requests.RequestException as exc:
                 status = type(exc).__name__
             ms = (time.perf_counter() - t0) * 1000
             out.append((kind, ms))
             statuses[status] += 1
+            if bodies is not None:
+                bodies.append((status, body))
 
 
 def concurrent(base: str, queries: list[tuple[str, str]], clients: int, statuses) -> tuple[float, list]:
@@ -271,6 +296,33 @@ def concurrent(base: str, queries: list[tuple[str, str]], clients: int, statuses
 
 def pct(ms: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(ms), q)) if ms else float("nan")
+
+
+def measure(base: str, warmup: list, timed: list, bodies: list | None = None) -> dict:
+    """The load run on one server: ``warmup`` from two clients (so that both workers load their
+    columns before timing), ``timed`` one after another from one client, then ``timed`` again
+    from two concurrent clients. Prints one line; returns the figures (``report`` keys).
+    ``bodies`` collects (status, body) of the sequential run, in ``timed`` order."""
+    statuses: collections.Counter = collections.Counter()
+    concurrent(base, warmup, WORKERS, statuses)
+
+    samples: list = []
+    t0 = time.perf_counter()
+    run_client(base, timed, samples, statuses, bodies=bodies)
+    seq_wall = time.perf_counter() - t0
+    par_wall, par_samples = concurrent(base, timed, 2, statuses)
+    ms = [m for _, m in samples]
+    result = dict(
+        p50=pct(ms, 50), p95=pct(ms, 95), p99=pct(ms, 99), mean=float(np.mean(ms)),
+        qps1=len(timed) / seq_wall, qps2=len(timed) / par_wall,
+        p50_2=pct([m for _, m in par_samples], 50), p95_2=pct([m for _, m in par_samples], 95),
+        sent=sum(statuses.values()), non200=sum(c for s, c in statuses.items() if s != 200),
+        statuses=dict(statuses),
+        by_kind={k: [m for kk, m in samples if kk == k] for k in MIX},
+    )
+    print(f"  {len(timed)} timed requests: sequential {seq_wall:.1f} s, 2 clients {par_wall:.1f} s; "
+          f"non-200: {result['non200']} of {result['sent']}", flush=True)
+    return result
 
 
 # --- one corpus ----------------------------------------------------------------------------
@@ -297,39 +349,14 @@ def bench_corpus(name: str, args, records: list) -> dict:
         held = re.search(r"index holds (\d+) activities", said)
         indexed = int(held[1]) if held else None
 
-        server = Server(env, OUT / f"gunicorn-{name}.log")
-        try:
-            ready = server.wait_ready()
-            print(f"  search API ready in {ready:.1f} s at {server.url} (gunicorn, {WORKERS} sync workers)", flush=True)
-            with session() as s:
-                result["entries"] = s.get(server.url + "/v1/search?per_page=1", timeout=30).json()["total"]
+        with serving(env, OUT / f"gunicorn-{name}.log") as server:
+            result["entries"] = served_entries(server.url)
             if not result["entries"] or (indexed is not None and result["entries"] != indexed):
                 raise RuntimeError(f"the API serves {result['entries']} entries but the indexer built {indexed}: "
                                    "the index was replaced under the benchmark (code changed mid-run?)")
             gen = Queries(records, args.seed)
             warmup, timed = gen.make(args.warmup), gen.make(args.requests)
-            statuses: collections.Counter = collections.Counter()
-            # warm-up from two clients, so that both workers load their columns before timing
-            concurrent(server.url, warmup, WORKERS, statuses)
-
-            samples: list = []
-            t0 = time.perf_counter()
-            run_client(server.url, timed, samples, statuses)
-            seq_wall = time.perf_counter() - t0
-            par_wall, par_samples = concurrent(server.url, timed, 2, statuses)
-        finally:
-            server.stop()
-        ms = [m for _, m in samples]
-        result.update(
-            p50=pct(ms, 50), p95=pct(ms, 95), p99=pct(ms, 99), mean=float(np.mean(ms)),
-            qps1=len(timed) / seq_wall, qps2=len(timed) / par_wall,
-            p50_2=pct([m for _, m in par_samples], 50), p95_2=pct([m for _, m in par_samples], 95),
-            sent=sum(statuses.values()), non200=sum(c for s, c in statuses.items() if s != 200),
-            statuses=dict(statuses),
-            by_kind={k: [m for kk, m in samples if kk == k] for k in MIX},
-        )
-        print(f"  {len(timed)} timed requests: sequential {seq_wall:.1f} s, 2 clients {par_wall:.1f} s; "
-              f"non-200: {result['non200']} of {result['sent']}", flush=True)
+            result.update(measure(server.url, warmup, timed))
     finally:
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
