@@ -34,6 +34,7 @@ def _convert(raw: str, kind: typing.Any, name: str):
 class Settings:
     """Settings every service shares. Field ``foo_bar`` reads ``AFTERCLASSES_FOO_BAR``."""
 
+    env: str = "development"  # development | production: development allows generated dev secrets
     data_dir: Path = Path("var")
     eventlog_backend: str = "sqlite"  # sqlite | kafka | memory
     eventlog_path: str = ""  # default: <data_dir>/eventlog.db

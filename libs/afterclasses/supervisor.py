@@ -104,7 +104,11 @@ def run_embedded(import_data: bool = True) -> int:
     prepare(import_data)
     token = editor_token(data_dir)
     host = settings.bind_host
+    web = _gunicorn("web", "afterclasses_web.wsgi:application", host, settings.web_port)
+    web.env.update(AFTERCLASSES_INGEST_URL=f"http://{host}:{settings.ingest_port}",
+                   AFTERCLASSES_SEARCH_URL=f"http://{host}:{settings.search_port}")
     children = [
+        web,
         _gunicorn("ingest", "afterclasses_ingest.wsgi:application", host, settings.ingest_port),
         _gunicorn("search", "afterclasses_search.wsgi:application", host, settings.search_port),
         _cli("relay", "relay"),
@@ -131,7 +135,8 @@ def run_embedded(import_data: bool = True) -> int:
         if child.url:
             print(f"  {child.name:<8} {child.url}   (health: {child.url}/readyz)")
     search = next(c for c in children if c.name == "search")
-    print(f"  try:     {search.url}/v1/search?q=tennis&lat=40.8661&lon=-73.8510&radius_km=2")
+    print(f"  open:    {web.url}/search?q=tennis&where=10469&age=8")
+    print(f"  API:     {search.url}/v1/search?q=tennis&lat=40.8661&lon=-73.8510&radius_km=2")
     print(f"  editor token (development only): {token}")
     print("Press Ctrl+C to stop.\n", flush=True)
     try:

@@ -6,12 +6,8 @@ import pytest
 
 from afterclasses_ingest.importer import PARSERS, ParseContext, ParseError, load_gazetteer
 from afterclasses_ingest.importer import parsers as p
-from afterclasses_ingest.importer.gazetteer import (
-    GAZETTEER_DIR,
-    _contains,
-    _features,
-    representative_point,
-)
+from afterclasses.geo import contains, representative_point
+from afterclasses_ingest.importer.gazetteer import GAZETTEER_DIR, _features
 
 
 @pytest.mark.parametrize(
@@ -289,7 +285,7 @@ def test_representative_points_lie_inside_their_district(datasets_root):
             [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
         )
         x, y = representative_point(geometry)
-        assert any(_contains(polygon[0], x, y) for polygon in polygons), feature["properties"][
+        assert any(contains(polygon[0], x, y) for polygon in polygons), feature["properties"][
             "NAME"
         ]
 
@@ -298,7 +294,7 @@ def test_representative_point_of_a_concave_polygon():
     # a "U": the centroid of the ring falls in the notch, outside the shape
     ring = [[0, 0], [3, 0], [3, 3], [2, 3], [2, 1], [1, 1], [1, 3], [0, 3], [0, 0]]
     x, y = representative_point({"type": "Polygon", "coordinates": [ring]})
-    assert _contains(ring, x, y)
+    assert contains(ring, x, y)
 
 
 def test_moscow_district_parser(datasets_root):

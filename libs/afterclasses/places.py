@@ -1,0 +1,159 @@
+"""Where a parent is: place names of the offline gazetteer (``<datasets>/gazetteer``) resolved to
+a point and a sensible search radius, with prefix suggestions for the "where" box.
+
+Sources (see each folder's SOURCE.md): US ZIP code centroids, NYC boroughs and neighbourhoods
+(NTA), Moscow districts and metro stations. Names are compared folded (case, ё/е, punctuation),
+so "Савёлки", "савелки", "10469" and "kingsbridge heights" all resolve.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import json
+import re
+from pathlib import Path
+
+from afterclasses.geo import representative_point
+
+# a search radius that covers the place, roughly (km)
+RADIUS_KM = {"zip": 3.0, "neighbourhood": 2.0, "borough": 10.0, "district": 3.0, "metro": 1.5}
+# the order kinds are suggested in when names tie
+_KIND_ORDER = {"borough": 0, "neighbourhood": 1, "district": 1, "metro": 2, "zip": 3}
+NYC_COUNTIES = {"36005": "Bronx", "36047": "Brooklyn", "36061": "Manhattan", "36081": "Queens",
+                "36085": "Staten Island"}
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def fold(text: str) -> str:
+    """The comparison key of a name: lower case, ё→е, words separated by single spaces."""
+    return _NON_WORD.sub(" ", text.lower().replace("ё", "е")).strip()
+
+
+@dataclasses.dataclass(frozen=True)
+class Place:
+    kind: str  # zip | borough | neighbourhood | district | metro
+    name: str  # what the box shows and the URL keeps, e.g. "10469", "Kingsbridge Heights"
+    detail: str  # the context a suggestion shows, e.g. "Bronx", "Калужско-Рижская линия"
+    lat: float
+    lon: float
+
+    @property
+    def radius_km(self) -> float:
+        return RADIUS_KM[self.kind]
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "detail": self.detail, "lat": self.lat,
+                "lon": self.lon, "radius_km": self.radius_km}
+
+
+class Places:
+    """Every gazetteer place, looked up by folded name or word prefix (read-only once built)."""
+
+    def __init__(self, places: list[Place]):
+        self._by_key: dict[str, list[Place]] = {}
+        for place in places:
+            self._by_key.setdefault(fold(place.name), []).append(place)
+        # (folded word suffix of a name, place): a prefix of any word of the name matches
+        self._words = sorted(
+            ((key[i:], place) for key, group in self._by_key.items() for place in group
+             for i in [0, *(m.end() for m in re.finditer(" ", key))]),
+            key=lambda pair: pair[0],
+        )
+        self._keys = [w for w, _ in self._words]
+
+    def __len__(self) -> int:
+        return sum(len(g) for g in self._by_key.values())
+
+    def resolve(self, text: str) -> Place | None:
+        """The place ``text`` names (exactly, after folding), else the best suggestion, else None."""
+        key = fold(text)
+        if not key:
+            return None
+        exact = self._by_key.get(key) or self._by_key.get(key.removeprefix("zip ").strip())
+        if exact:
+            return min(exact, key=lambda p: _KIND_ORDER[p.kind])
+        found = self.suggest(text, limit=1)
+        return found[0] if found else None
+
+    def suggest(self, text: str, limit: int = 8) -> list[Place]:
+        """Places a word of whose name starts with ``text``; whole-name prefixes first, then shorter names."""
+        import bisect
+
+        key = fold(text)
+        if not key:
+            return []
+        seen, found = set(), []
+        start = bisect.bisect_left(self._keys, key)
+        for word, place in self._words[start:start + 2000]:
+            if not word.startswith(key):
+                break
+            if place not in seen:
+                seen.add(place)
+                found.append(place)
+        found.sort(key=lambda p: (not fold(p.name).startswith(key), _KIND_ORDER[p.kind], len(p.name), p.name))
+        return found[:limit]
+
+
+def load_places(datasets_root: str | Path) -> Places:
+    """The places under ``<datasets_root>/gazetteer``; parsed once per directory and process.
+    A missing source is skipped (a city runs with its own gazetteer only)."""
+    return _load(Path(datasets_root).resolve())
+
+
+@functools.cache
+def _load(root: Path) -> Places:
+    folder = root / "gazetteer"
+    places: list[Place] = []
+    for loader in (_zips, _boroughs, _neighbourhoods, _moscow_districts, _metro):
+        try:
+            places.extend(loader(folder))
+        except FileNotFoundError:
+            continue
+    return Places(places)
+
+
+def _polygons(path: Path, name_of, detail_of, kind: str) -> list[Place]:
+    with open(path, encoding="utf-8") as f:
+        features = json.load(f)["features"]
+    out = []
+    for feature in features:
+        lon, lat = representative_point(feature["geometry"])
+        out.append(Place(kind, name_of(feature["properties"]), detail_of(feature["properties"]),
+                         round(lat, 6), round(lon, 6)))
+    return out
+
+
+def _boroughs(folder: Path) -> list[Place]:
+    return _polygons(folder / "nyc-boroughs" / "boroughs.geojson", lambda p: p["BoroName"],
+                     lambda p: "New York City", "borough")
+
+
+def _neighbourhoods(folder: Path) -> list[Place]:
+    places = _polygons(folder / "nyc-nta" / "nynta.geojson", lambda p: p["ntaname"],
+                       lambda p: p["boroname"], "neighbourhood")
+    # "park-cemetery-etc-Bronx" and the like are the NTA's leftovers, not neighbourhoods
+    return [p for p in places if not p.name.startswith("park-cemetery")]
+
+
+def _moscow_districts(folder: Path) -> list[Place]:
+    return _polygons(folder / "moscow-districts" / "mo.geojson", lambda p: p["NAME"],
+                     lambda p: f"{p['NAME_AO']} АО, Москва", "district")
+
+
+def _zips(folder: Path) -> list[Place]:
+    with open(folder / "us-zcta" / "zctas.csv", encoding="utf-8", newline="") as f:
+        return [Place("zip", row["ZCTA5"], NYC_COUNTIES.get(row["Primary County"], "US ZIP code"),
+                      float(row["Latitude"]), float(row["Longitude"])) for row in csv.DictReader(f)]
+
+
+def _metro(folder: Path) -> list[Place]:
+    # one record per entrance (cp1251, per SOURCE.md); a station is the mean of its entrances
+    records = json.loads((folder / "moscow-metro" / "metro.json").read_bytes().decode("cp1251"))
+    stations: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for record in records:
+        cells = record["Cells"]
+        point = (float(cells["Latitude_WGS84"]), float(cells["Longitude_WGS84"]))
+        stations.setdefault((cells["NameOfStation"], cells["Line"]), []).append(point)
+    return [Place("metro", name, f"м. · {line}", round(sum(p[0] for p in pts) / len(pts), 6),
+                  round(sum(p[1] for p in pts) / len(pts), 6)) for (name, line), pts in stations.items()]

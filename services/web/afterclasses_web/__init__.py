@@ -1,0 +1,50 @@
+"""The web front: server-rendered pages over the search and ingest APIs (works without JavaScript)."""
+from __future__ import annotations
+
+from flask import Flask
+
+from afterclasses_web.clients import IngestClient, SearchClient
+from afterclasses_web.settings import WebSettings
+
+
+def create_app(settings: WebSettings | None = None, search: SearchClient | None = None,
+               ingest: IngestClient | None = None) -> Flask:
+    settings = settings or WebSettings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.env != "development",
+        WTF_CSRF_TIME_LIMIT=2 * 3600,
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    app.extensions["afterclasses_web"] = Web(
+        settings,
+        search or SearchClient(settings.search_url, settings.service_timeout),
+        ingest or IngestClient(settings.ingest_url, settings.service_timeout),
+    )
+
+    from afterclasses_web import pages, security
+    from afterclasses_web.i18n import init_i18n
+    from afterclasses_web.views import catalog, search as search_views, suggest
+
+    init_i18n(app)
+    security.init_security(app, settings)
+    pages.init_pages(app)
+    for module in (search_views, catalog, suggest):
+        app.register_blueprint(module.bp)
+    return app
+
+
+class Web:
+    """What every view needs: the settings, the API clients, the gazetteer."""
+
+    def __init__(self, settings: WebSettings, search: SearchClient, ingest: IngestClient):
+        self.settings, self.search, self.ingest = settings, search, ingest
+
+    @property
+    def places(self):
+        from afterclasses.places import load_places
+
+        return load_places(self.settings.datasets_dir)

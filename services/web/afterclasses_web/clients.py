@@ -1,0 +1,85 @@
+"""HTTP clients of the two APIs the web front stands on: search (reads) and ingest (writes).
+
+The web holds nothing durable; every page is built from these calls. A service that does not
+answer becomes :class:`ServiceDown` (the page says so with a 503), never a stack trace.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import requests
+
+
+class ServiceDown(Exception):
+    """An API did not answer usefully (connection refused, timeout, 5xx)."""
+
+    def __init__(self, service: str, reason: str):
+        super().__init__(f"{service}: {reason}")
+        self.service, self.reason = service, reason
+
+
+@dataclasses.dataclass
+class Reply:
+    status: int
+    body: dict
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def field_errors(self) -> dict:
+        """ingest's field-level messages of a 422 (``details``), else {}."""
+        return (self.body.get("details") or {}) if self.status == 422 else {}
+
+
+class ServiceClient:
+    name = "service"
+
+    def __init__(self, base_url: str, timeout: float, session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.http = session or requests.Session()
+
+    def call(self, method: str, path: str, *, token: str | None = None, **kwargs) -> Reply:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            resp = self.http.request(method, self.base_url + path, timeout=self.timeout, headers=headers, **kwargs)
+        except requests.RequestException as exc:
+            raise ServiceDown(self.name, type(exc).__name__) from exc
+        try:
+            body = resp.json()
+        except ValueError:
+            body = {}
+        if resp.status_code >= 500:
+            raise ServiceDown(self.name, body.get("message") or f"HTTP {resp.status_code}")
+        return Reply(resp.status_code, body if isinstance(body, dict) else {"items": body})
+
+    def mount(self, adapter) -> None:
+        """Route this client's calls through a transport adapter (tests: an in-process WSGI app)."""
+        self.http.mount(self.base_url, adapter)
+
+
+class SearchClient(ServiceClient):
+    name = "search"
+
+    def search(self, params: list[tuple[str, str]]) -> Reply:
+        return self.call("GET", "/v1/search", params=params)
+
+    def activity(self, activity_id: str) -> Reply:
+        return self.call("GET", f"/v1/activities/{activity_id}")
+
+
+class IngestClient(ServiceClient):
+    name = "ingest"
+
+    def submit(self, body: dict) -> Reply:
+        return self.call("POST", "/v1/submissions", json=body)
+
+    def submission(self, submission_id: str) -> Reply:
+        return self.call("GET", f"/v1/submissions/{submission_id}")
+
+    def activity(self, activity_id: str) -> Reply:
+        return self.call("GET", f"/v1/catalog/activities/{activity_id}")

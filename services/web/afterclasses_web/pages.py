@@ -1,0 +1,181 @@
+"""What every page shares: display filters, the vendored map library, and error pages."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from flask import Flask, abort, current_app, render_template, request, send_from_directory, url_for
+from flask_babel import format_currency, format_decimal, format_timedelta, gettext, lazy_gettext, ngettext
+
+from afterclasses import taxonomy
+from afterclasses_web.clients import ServiceDown
+
+log = logging.getLogger(__name__)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = {"mon": lazy_gettext("Mon"), "tue": lazy_gettext("Tue"), "wed": lazy_gettext("Wed"),
+             "thu": lazy_gettext("Thu"), "fri": lazy_gettext("Fri"), "sat": lazy_gettext("Sat"),
+             "sun": lazy_gettext("Sun")}
+DAY_NAMES_LONG = {"mon": lazy_gettext("Monday"), "tue": lazy_gettext("Tuesday"), "wed": lazy_gettext("Wednesday"),
+                  "thu": lazy_gettext("Thursday"), "fri": lazy_gettext("Friday"),
+                  "sat": lazy_gettext("Saturday"), "sun": lazy_gettext("Sunday")}
+PERIODS = {"once": lazy_gettext("once"), "session": lazy_gettext("per session"), "week": lazy_gettext("per week"),
+           "month": lazy_gettext("per month"), "term": lazy_gettext("per term"), "year": lazy_gettext("per year")}
+
+# vendored front-end libraries, served from their PyPI packages (no CDN, no npm)
+VENDOR = {"leaflet": "xstatic.pkg.leaflet", "markercluster": "xstatic.pkg.leaflet_markercluster"}
+
+
+def _vendor_dir(name: str) -> Path:
+    import importlib
+
+    return Path(importlib.import_module(VENDOR[name]).BASE_DIR)
+
+
+def number(value: float) -> str:
+    return format_decimal(value, format="#,##0.#")
+
+
+def distance(km: float | None) -> str:
+    if km is None:
+        return ""
+    if km < 1:
+        return gettext("%(n)s m", n=format_decimal(round(km * 1000, -1), format="#,##0"))
+    return gettext("%(n)s km", n=format_decimal(km, format="#,##0.0" if km < 10 else "#,##0"))
+
+
+def ages(doc: dict) -> str:
+    lo, hi = doc.get("age_min"), doc.get("age_max")
+    if lo is None and hi is None:
+        return gettext("all ages")
+    if hi is None:
+        return gettext("%(lo)s+ years", lo=number(lo))
+    if lo is None or lo == 0:
+        return gettext("up to %(hi)s years", hi=number(hi))
+    return gettext("%(lo)s–%(hi)s years", lo=number(lo), hi=number(hi))
+
+
+def price(doc: dict) -> str:
+    """"free", "$40 per month", or "" when unknown."""
+    info = doc.get("price")
+    if not info:
+        return ""
+    if info.get("free"):
+        return gettext("free")
+    if info.get("amount") is None:
+        return gettext("paid")
+    text = format_currency(info["amount"], info.get("currency") or "USD", format="¤#,##0.##")
+    period = PERIODS.get(info.get("period") or "")
+    return f"{text} {period}" if period else text
+
+
+def schedule(sessions: list[dict] | None) -> str:
+    """"Mon, Wed 16:00–17:30 · Sat 10:00–11:00": days sharing a time are listed together."""
+    if not sessions:
+        return ""
+    times: dict[tuple[str, str], list[str]] = {}
+    for s in sorted(sessions, key=lambda s: (WEEKDAYS.index(s["weekday"]), s["start"])):
+        times.setdefault((s["start"], s["end"]), []).append(s["weekday"])
+    return " · ".join(", ".join(str(DAY_NAMES[d]) for d in dict.fromkeys(days)) + f" {start}–{end}"
+                      for (start, end), days in times.items())
+
+
+def weekly(sessions: list[dict] | None) -> list[tuple[str, list[dict]]]:
+    """The week as (day name, that day's sessions) for the days that have any."""
+    by_day = {d: [] for d in WEEKDAYS}
+    for s in sessions or []:
+        by_day[s["weekday"]].append(s)
+    return [(str(DAY_NAMES_LONG[d]), sorted(v, key=lambda s: s["start"])) for d, v in by_day.items() if v]
+
+
+def ago(iso: str | None) -> str:
+    """"12 days ago" for an ISO timestamp, "" when unknown."""
+    if not iso:
+        return ""
+    when = dt.datetime.fromisoformat(iso)
+    days = (dt.datetime.now(dt.UTC) - when).days
+    if days < 1:
+        return gettext("today")
+    return ngettext("%(num)s day ago", "%(num)s days ago", days)
+
+
+def category_label(slug: str | None, lang: str = "en") -> str:
+    category = taxonomy.categories().get(slug or "")
+    return category.label(lang) if category else (slug or "")
+
+
+def init_pages(app: Flask) -> None:
+    app.jinja_env.filters.update(distance=distance, ages=ages, price=price, schedule=schedule,
+                                 weekly=weekly, ago=ago, number=number)
+    app.jinja_env.globals.update(category_label=category_label, day_names=DAY_NAMES, weekdays=WEEKDAYS,
+                                 taxonomy=taxonomy)
+
+    @app.context_processor
+    def _site():
+        s = current_app.extensions["afterclasses_web"].settings
+        return {"tile_url": s.tile_url, "tile_attribution": s.tile_attribution}
+
+    @app.get("/static/vendor/<name>/<path:filename>")
+    def vendor(name: str, filename: str):
+        if name not in VENDOR:
+            abort(404)
+        return send_from_directory(_vendor_dir(name), filename, max_age=7 * 86400)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        web = current_app.extensions["afterclasses_web"]
+        report, ok = {}, True
+        for client in (web.search, web.ingest):
+            try:
+                up = client.call("GET", "/readyz").ok
+                report[client.name] = {"up": up}
+            except ServiceDown as exc:
+                up = False
+                report[client.name] = {"up": False, "reason": exc.reason}
+            ok = ok and up
+        return {"status": "ready" if ok else "unavailable", "dependencies": report}, (200 if ok else 503)
+
+    @app.errorhandler(ServiceDown)
+    def _down(exc: ServiceDown):
+        log.warning("service down: %s", exc)
+        return render_template("error.html", status=503, title=gettext("Temporarily unavailable"),
+                               message=gettext("Part of the site is not answering right now (%(service)s). "
+                                               "Please try again in a minute.", service=exc.service)), 503
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return render_template("error.html", status=404, title=gettext("Not found"),
+                               message=gettext("There is no such page. Try a search instead.")), 404
+
+    @app.errorhandler(429)
+    def _too_many(exc):
+        return render_template("error.html", status=429, title=gettext("Too many requests"),
+                               message=gettext("You have sent a lot in a short time. Please wait a while "
+                                               "and try again.")), 429
+
+    @app.errorhandler(500)
+    def _crash(exc):
+        return render_template("error.html", status=500, title=gettext("Something went wrong"),
+                               message=gettext("Something went wrong on our side. Please try again.")), 500
+
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query parameters replaced (None removes one); lists
+    become repeated parameters. The page number resets unless it is among the changes."""
+    args = request.args.to_dict(flat=False)
+    if "page" not in changes:
+        args.pop("page", None)
+    for key, value in changes.items():
+        if value is None or value == [] or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value if isinstance(value, list) else [value]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)

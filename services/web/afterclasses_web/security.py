@@ -1,0 +1,61 @@
+"""What keeps the site safe: CSRF on every form, rate limits on citizens' forms and sign-in,
+security headers with a strict Content-Security-Policy, and safe redirects.
+
+Forms are Flask-WTF forms, so a missing or expired CSRF token is a validation error of the form
+itself: the page comes back with everything the user typed and says why (a global CSRF guard
+would refuse the request before the view and lose the input).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+csrf = CSRFProtect()
+
+
+def init_security(app: Flask, settings) -> None:
+    app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage
+    # csrf_token() in templates; protection is per form (see the module's docstring)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    limiter.init_app(app)
+    tiles = urlsplit(settings.tile_url.replace("{s}", "a"))
+    tile_origin = f"{tiles.scheme}://{tiles.netloc}" if tiles.netloc else ""
+    tile_hosts = tile_origin.replace("://a.", "://*.") if "{s}" in settings.tile_url else tile_origin
+    policy = "; ".join([
+        "default-src 'self'",
+        f"img-src 'self' data: {tile_hosts}".strip(),
+        "script-src 'self'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ])
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", policy)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        return resp
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirects:
+    ``//evil.example``, ``https://evil.example``, ``/\\evil.example`` and ``javascript:`` all fall back)."""
+    if not target:
+        return default
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(c in target for c in "\\\r\n\t"):
+        return default
+    return target

@@ -1,0 +1,37 @@
+"""Settings of the web front (``AFTERCLASSES_*`` environment variables)."""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from pathlib import Path
+
+from afterclasses.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class WebSettings(Settings):
+    search_url: str = "http://127.0.0.1:8002"  # the search service's API
+    ingest_url: str = "http://127.0.0.1:8001"  # the ingest service's API
+    service_timeout: float = 5.0  # seconds to wait for either API before answering 503
+    # Signs sessions and CSRF tokens. Required outside development; in development one is made
+    # once and kept in <data_dir>/web-secret so sessions survive restarts.
+    web_secret_key: str = ""
+    # Map tiles; the page still works (list, markers on a blank map) when they cannot load.
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
+    datasets_dir: str = "../shared/data"  # for the gazetteer of places (ZIPs, districts, metro)
+    submit_rate_limit: str = "10 per hour;30 per day"  # per client address, for citizens' forms
+    signin_rate_limit: str = "10 per 5 minutes"
+    rate_limit_storage: str = "memory://"  # e.g. redis://host:6379 when several web workers share limits
+
+    def secret_key(self) -> str:
+        if self.web_secret_key:
+            return self.web_secret_key
+        if self.env != "development":
+            raise RuntimeError("AFTERCLASSES_WEB_SECRET_KEY is required outside development")
+        path = Path(self.data_dir) / "web-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,104 @@
+"""Browsing the catalog: an activity's page, a provider's page, the category pages."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import get_locale
+
+from afterclasses import taxonomy
+
+bp = Blueprint("catalog", __name__)
+SIMILAR_RADIUS_KM = 5
+
+
+def _web():
+    return current_app.extensions["afterclasses_web"]
+
+
+def _lang() -> str:
+    return str(get_locale() or "en")
+
+
+def _search(**params) -> dict:
+    args = [("lang", _lang())]
+    for key, value in params.items():
+        args += [(key, str(v)) for v in value] if isinstance(value, list | tuple) else [(key, str(value))]
+    reply = _web().search.search(args)
+    return reply.body if reply.ok else {"total": 0, "results": [], "facets": {}}
+
+
+@bp.get("/activities/<activity_id>")
+def activity(activity_id: str):
+    reply = _web().search.activity(activity_id)
+    if reply.status == 404:
+        abort(404)
+    doc = reply.body
+    provider = doc.get("provider") or {}
+    others = _search(provider=provider["id"], exclude=activity_id, per_page=6) if provider.get("id") else None
+    venue = doc.get("venue") or {}
+    similar = None
+    if venue.get("lat") is not None:
+        similar = _search(category=doc["category"], lat=venue["lat"], lon=venue["lon"], radius_km=SIMILAR_RADIUS_KM,
+                          exclude=activity_id, per_page=6, sort="distance")
+    return render_template("activity.html", a=doc, others=others, similar=similar, ld=json_ld(doc))
+
+
+@bp.get("/providers/<provider_id>")
+def provider(provider_id: str):
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    found = _search(provider=provider_id, per_page=50, page=min(page, 200))
+    if not found["results"]:
+        abort(404)
+    return render_template("provider.html", p=found["results"][0]["provider"], found=found, page=page)
+
+
+@bp.get("/categories/")
+def categories():
+    counts = {f["value"]: f["count"] for f in _search(per_page=1)["facets"].get("category", [])}
+    tree = [c for c in taxonomy.categories().values() if c.depth <= 1]
+    return render_template("categories.html", tree=tree, counts=counts)
+
+
+@bp.get("/categories/<slug>")
+def category(slug: str):
+    if not taxonomy.is_known(slug):
+        abort(404)
+    from afterclasses_web.views.search import results
+
+    return results(category_page=slug)
+
+
+def json_ld(doc: dict) -> dict:
+    """schema.org description of an activity (a Course with its weekly schedule and place)."""
+    venue, provider, price = doc.get("venue") or {}, doc.get("provider") or {}, doc.get("price") or {}
+    days = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+            "sat": "Saturday", "sun": "Sunday"}
+    place = {"@type": "Place", "name": venue.get("name"), "address": venue.get("address")}
+    if venue.get("lat") is not None:
+        place["geo"] = {"@type": "GeoCoordinates", "latitude": venue["lat"], "longitude": venue["lon"]}
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "Course",
+        "name": doc["title"],
+        "description": doc.get("description") or doc["title"],
+        "url": request.url,
+        "hasCourseInstance": {
+            "@type": "CourseInstance",
+            "courseMode": "onsite",
+            "location": {k: v for k, v in place.items() if v is not None},
+            "courseSchedule": [{"@type": "Schedule", "byDay": f"https://schema.org/{days[s['weekday']]}",
+                                "startTime": s["start"], "endTime": s["end"], "repeatFrequency": "P1W"}
+                               for s in doc.get("sessions") or []],
+        },
+    }
+    if provider:
+        ld["provider"] = {k: v for k, v in {"@type": "Organization", "name": provider.get("name"),
+                                            "telephone": provider.get("phone"), "email": provider.get("email"),
+                                            "url": provider.get("website")}.items() if v}
+    if doc.get("age_min") is not None or doc.get("age_max") is not None:
+        ld["audience"] = {k: v for k, v in {"@type": "PeopleAudience", "suggestedMinAge": doc.get("age_min"),
+                                            "suggestedMaxAge": doc.get("age_max")}.items() if v is not None}
+    if price:
+        ld["offers"] = {"@type": "Offer", "price": 0 if price.get("free") else price.get("amount"),
+                        "priceCurrency": price.get("currency")}
+        ld["offers"] = {k: v for k, v in ld["offers"].items() if v is not None}
+    return ld

@@ -1,0 +1,150 @@
+"""The finder: the home page and the results page (list, facets, map), all state in the URL."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext, lazy_gettext
+
+bp = Blueprint("search", __name__)
+
+RADII = (1, 2, 5, 10, 25, 50)  # km choices of the "within" select; 0 means any distance
+DEFAULT_RADIUS = 10
+PER_PAGE = 20
+SORTS = {"best": lazy_gettext("Best match"), "distance": lazy_gettext("Nearest"), "newest": lazy_gettext("Newest")}
+FACET_PARAMS = ("category", "day", "district", "age_band")
+
+
+def _web():
+    return current_app.extensions["afterclasses_web"]
+
+
+def _float(name: str, lo: float, hi: float) -> float | None:
+    try:
+        value = float(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return value if lo <= value <= hi else None
+
+
+@dataclasses.dataclass
+class Where:
+    """Where the parent searches from: a named place, their location, or a map area."""
+
+    text: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    label: str = ""
+    unknown: bool = False  # text given but no such place
+    suggestions: list = dataclasses.field(default_factory=list)
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None
+
+
+def where_from_request() -> Where:
+    # a typed place wins over a point, so typing a new place after "use my location" works without JS
+    text = request.args.get("where", "").strip()[:200]
+    lat, lon = _float("lat", -90, 90), _float("lon", -180, 180)
+    if not text:
+        if lat is not None and lon is not None:
+            return Where("", lat, lon, label=gettext("the chosen point"))
+        return Where()
+    place = _web().places.resolve(text)
+    if place is None:
+        from afterclasses_web.views.suggest import venues
+
+        known = venues(text, 1)
+        if not known:
+            return Where(text, unknown=True)
+        venue = known[0]
+        return Where(text, venue["lat"], venue["lon"], label=venue["name"] or venue["address"] or text)
+    detail = f" ({place.detail})" if place.detail else ""
+    label = gettext("ZIP %(zip)s", zip=place.name) if place.kind == "zip" else place.name
+    return Where(text, place.lat, place.lon, label=label + detail)
+
+
+@dataclasses.dataclass
+class Criteria:
+    """The search as the page's controls show it (parsed leniently: a bad value is ignored)."""
+
+    q: str
+    where: Where
+    radius_km: float
+    age: float | None
+    sort: str
+    page: int
+    free: bool | None
+    facets: dict[str, list[str]]
+
+    def api_params(self, lang: str) -> list[tuple[str, str]]:
+        params = [("q", self.q), ("sort", self.sort), ("page", str(self.page)),
+                  ("per_page", str(PER_PAGE)), ("lang", lang)]
+        if self.where.has_point:
+            params += [("lat", str(self.where.lat)), ("lon", str(self.where.lon))]
+            if self.radius_km:
+                params.append(("radius_km", str(self.radius_km)))
+        if self.age is not None:
+            params.append(("age", str(self.age)))
+        if self.free is not None:
+            params.append(("free", "true" if self.free else "false"))
+        params += [(name, value) for name, values in self.facets.items() for value in values]
+        return params
+
+
+def criteria_from_request() -> Criteria:
+    where = where_from_request()
+    radius = _float("radius_km", 0, 1000)
+    sort = request.args.get("sort", "best")
+    try:
+        page = max(1, min(500, int(request.args.get("page", "1"))))
+    except ValueError:
+        page = 1
+    free = {"true": True, "false": False}.get(request.args.get("free", ""))
+    facets = {name: [v[:200] for v in request.args.getlist(name) if v.strip()][:20] for name in FACET_PARAMS}
+    return Criteria(
+        q=request.args.get("q", "").strip()[:300],
+        where=where,
+        radius_km=DEFAULT_RADIUS if radius is None else radius,
+        age=_float("age", 0, 120),
+        sort=sort if sort in SORTS else "best",
+        page=page,
+        free=free,
+        facets=facets,
+    )
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html", popular=_popular_categories())
+
+
+@bp.get("/search")
+def results(category_page: str | None = None):
+    """The results page; also a category's page (``category_page``: that category preselected)."""
+    from flask_babel import get_locale
+
+    criteria = criteria_from_request()
+    if category_page and category_page not in criteria.facets["category"]:
+        criteria.facets["category"].insert(0, category_page)
+    if criteria.sort == "distance" and not criteria.where.has_point:
+        criteria.sort = "best"
+    reply = _web().search.search(criteria.api_params(str(get_locale())))
+    if reply.status == 422:  # a value the API refuses: say which, show the form again
+        return render_template("results.html", c=criteria, result=None, errors=reply.field_errors,
+                               radii=RADII, sorts=SORTS, points="[]",
+                               category_page=category_page), 400
+    result = reply.body
+    pages = max(1, -(-result["total"] // PER_PAGE))
+    points = [{"id": r["id"], "title": r["title"], "lat": r["venue"]["lat"], "lon": r["venue"]["lon"],
+               "approximate": bool(r["venue"].get("approximate"))}
+              for r in result["results"] if (r.get("venue") or {}).get("lat") is not None]
+    return render_template("results.html", c=criteria, result=result, errors={}, radii=RADII, sorts=SORTS,
+                           pages=pages, points=json.dumps(points, ensure_ascii=False), category_page=category_page)
+
+
+def _popular_categories() -> list[str]:
+    return ["sports.team.football", "sports.racket.tennis", "sports.water", "arts.music", "arts.visual",
+            "arts.dance", "science", "education"]

@@ -1,0 +1,49 @@
+"""Suggestions for the search boxes (JSON for the page's script; the form works without them)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from flask_babel import get_locale
+
+from afterclasses import taxonomy
+from afterclasses.places import fold
+
+bp = Blueprint("suggest", __name__, url_prefix="/suggest")
+LIMIT = 8
+
+
+@bp.get("/where")
+def where():
+    text = request.args.get("q", "")[:100]
+    web = current_app.extensions["afterclasses_web"]
+    found = [{"value": p.name, "detail": p.detail, "lat": p.lat, "lon": p.lon} for p in web.places.suggest(text, LIMIT)]
+    if len(found) < LIMIT and len(fold(text)) >= 2:
+        found += [{"value": v["name"] or v["address"], "detail": v.get("address") or v.get("district") or "",
+                   "lat": v["lat"], "lon": v["lon"]} for v in venues(text, LIMIT - len(found))]
+    return {"suggestions": found}, 200, {"Cache-Control": "public, max-age=300"}
+
+
+def venues(text: str, limit: int) -> list[dict]:
+    """The catalog's own venues whose name or address starts like ``text`` (from the search API)."""
+    from afterclasses_web.clients import ServiceDown
+
+    try:
+        reply = current_app.extensions["afterclasses_web"].search.call(
+            "GET", "/v1/venues", params={"q": text, "limit": limit})
+    except ServiceDown:  # suggestions are a nicety: never fail the box because of them
+        return []
+    return [v for v in reply.body.get("venues", []) if v.get("lat") is not None] if reply.ok else []
+
+
+@bp.get("/what")
+def what():
+    key = fold(request.args.get("q", "")[:100])
+    lang = str(get_locale() or "en")
+    if not key:
+        return {"suggestions": []}
+    found = []
+    for slug, category in taxonomy.categories().items():
+        words = fold(category.label(lang)).split() + fold(category.label("en")).split()
+        if any(w.startswith(key) for w in words) or fold(category.label(lang)).startswith(key):
+            found.append({"value": category.label(lang), "category": slug})
+    found.sort(key=lambda f: (not fold(f["value"]).startswith(key), len(f["value"])))
+    return {"suggestions": found[:LIMIT]}, 200, {"Cache-Control": "public, max-age=300"}

@@ -1,0 +1,83 @@
+"""The finder's pages over the real APIs: search state in the URL, places, facets, the map data."""
+from __future__ import annotations
+
+import json
+import re
+
+from tests.integration.web.helpers import publish
+
+
+def test_home_page_has_the_search_form(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'role="search"' in html and 'name="where"' in html and 'name="age"' in html
+
+
+def test_a_zip_code_resolves_to_a_point_and_results_show_distance(stack, client):
+    near = publish(stack, title="Tennis at Throop", venue={"name": "P.S. 121", "lat": 40.8705, "lon": -73.8465})
+    publish(stack, title="Tennis in Moscow", venue={"name": "Лужники", "lat": 55.7158, "lon": 37.5537})
+    page = client.get("/search?q=tennis&where=10469&age=8")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "ZIP 10469 (Bronx)" in html
+    assert "Tennis at Throop" in html and "Tennis in Moscow" not in html  # 10 km by default
+    assert re.search(r'class="distance">\s*2\d0 m', html)
+    points = json.loads(re.search(r'data-points="([^"]*)"', html).group(1).replace("&#34;", '"'))
+    assert [p["id"] for p in points] == [near]
+
+
+def test_unknown_place_says_so_and_searches_everywhere(stack, client):
+    publish(stack, title="Chess club", category="science.math")
+    html = client.get("/search?where=Atlantis").get_data(as_text=True)
+    assert "We don" in html and "Atlantis" in html
+    assert "Chess club" in html
+
+
+def test_facet_links_toggle_values_in_the_url(stack, client):
+    publish(stack, title="Tennis A", sessions=[{"weekday": "mon", "start": "15:00", "end": "16:00"}])
+    publish(stack, title="Tennis B", sessions=[{"weekday": "sat", "start": "10:00", "end": "11:00"}])
+    html = client.get("/search?q=tennis").get_data(as_text=True)
+    link = re.search(r'href="([^"]*day=sat[^"]*)"', html).group(1).replace("&amp;", "&")
+    narrowed = client.get(link).get_data(as_text=True)
+    assert "Tennis B" in narrowed and "Tennis A" not in narrowed
+    # the selected value links back to the page without it
+    back = re.search(r'<a href="([^"]*)" aria-current="true" class="selected">', narrowed).group(1)
+    assert "day=sat" not in back
+
+
+def test_bad_values_are_ignored_or_explained_not_a_crash(stack, client):
+    for query in ("age=abc", "page=-3", "lat=999&lon=5", "sort=evil", "radius_km=nan", "day=funday",
+                  "category=%3Cscript%3E", "where=" + "x" * 5000):
+        page = client.get("/search?" + query)
+        assert page.status_code in (200, 400), (query, page.status_code)
+
+
+def test_activity_page_has_schedule_contacts_and_json_ld(stack, client):
+    activity_id = publish(stack, title="Junior tennis", sessions=[{"weekday": "wed", "start": "16:00", "end": "17:30"}])
+    html = client.get(f"/activities/{activity_id}").get_data(as_text=True)
+    assert "Wednesday" in html and "16:00–17:30" in html
+    assert "+1 718 555 0100" in html
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert ld["@type"] == "Course" and ld["name"] == "Junior tennis"
+
+
+def test_unknown_activity_is_404(client):
+    assert client.get("/activities/nope").status_code == 404
+
+
+def test_search_down_is_a_503_page(stack, client, monkeypatch):
+    from afterclasses_web.clients import ServiceDown
+
+    def down(*a, **k):
+        raise ServiceDown("search", "ConnectionError")
+
+    monkeypatch.setattr(stack.web_app.extensions["afterclasses_web"].search, "search", down)
+    page = client.get("/search?q=x")
+    assert page.status_code == 503 and "not answering" in page.get_data(as_text=True)
+
+
+def test_russian_from_accept_language_and_switch(client):
+    html = client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="ru">' in html
+    assert '<html lang="en">' in client.get("/?lang=en").get_data(as_text=True)
