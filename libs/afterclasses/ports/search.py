@@ -41,6 +41,8 @@ class SearchQuery:
     days: tuple[str, ...] = ()
     districts: tuple[str, ...] = ()
     age_bands: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()  # provider ids, any of (a plain filter, not a facet)
+    exclude: tuple[str, ...] = ()  # activity ids left out ("similar activities nearby")
     page: int = 1
     per_page: int = 20
     language: str = "en"  # of facet labels
@@ -84,6 +86,19 @@ class SearchIndex(abc.ABC):
     def search(self, query: SearchQuery) -> SearchResult:
         """Matching published activities, one page of them ranked per ``query.sort``, with
         disjunctive facet counts. Any text is a safe query. Raises :class:`SearchUnavailable`."""
+
+    @abc.abstractmethod
+    def venues(self, prefix: str, limit: int) -> list[dict]:
+        """Up to ``limit`` distinct venues of published activities with a point, for a "where"
+        box: those whose name or address has a word starting with ``prefix`` (case and ё/е
+        folded; the prefix may span words, "central pa" finds "Central Park").
+
+        A venue is ``{"name", "address", "district", "city", "lat", "lon"}`` as the documents
+        carry it; documents that differ in any of the six are different venues. Ordered: venues
+        whose whole name starts with the prefix first, then by how many activities they hold,
+        then by a fixed key of the six (every adapter alike). Leading punctuation of the prefix
+        is ignored; one with no letter or digit finds nothing. Raises :class:`SearchUnavailable`.
+        """
 
     @abc.abstractmethod
     def get(self, entry_id: str) -> dict | None:

@@ -6,7 +6,9 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from afterclasses.contracts.schemas import StrictSchema
 from afterclasses.ports.search import AGE_BANDS, SORTS, WEEKDAYS, SearchQuery
 
-LIST_PARAMS = {"category": "categories", "day": "days", "district": "districts", "age_band": "age_bands"}
+LIST_PARAMS = {"category": "categories", "day": "days", "district": "districts", "age_band": "age_bands",
+               "provider": "providers", "exclude": "exclude"}
+MAX_IDS = 100  # provider or exclude values in one query: a page's worth, not a catalog
 
 
 class SearchParamsSchema(StrictSchema):
@@ -21,6 +23,10 @@ class SearchParamsSchema(StrictSchema):
     day = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)), load_default=list)
     district = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
     age_band = fields.List(fields.String(validate=validate.OneOf([b[0] for b in AGE_BANDS])), load_default=list)
+    provider = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+                           validate=validate.Length(max=MAX_IDS))
+    exclude = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+                          validate=validate.Length(max=MAX_IDS))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     lang = fields.String(load_default="en", validate=validate.OneOf(["en", "ru"]))
@@ -60,4 +66,22 @@ def result_json(query: SearchQuery, result) -> dict:
     }
 
 
-__all__ = ["parse_search_args", "result_json", "ValidationError"]
+class VenueParamsSchema(StrictSchema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=8, validate=validate.Range(min=1, max=20))
+
+
+def parse_venue_args(args) -> tuple[str, int]:
+    """Query parameters of ``/v1/venues`` → (prefix, limit).
+
+    :raise ValidationError: field-level messages (422).
+    """
+    data = VenueParamsSchema().load({k: args.get(k) for k in args.keys()})
+    return data["q"], data["limit"]
+
+
+def venues_json(venues: list[dict]) -> dict:
+    return {"venues": [{k: v.get(k) for k in ("name", "address", "district", "city", "lat", "lon")} for v in venues]}
+
+
+__all__ = ["parse_search_args", "parse_venue_args", "result_json", "venues_json", "ValidationError"]

@@ -211,3 +211,114 @@ class SearchIndexContract(abc.ABC):
                          provider={"id": "p", "name": "Club"}, venue={"lat": 40.70, "lon": -73.90}),
         )
         assert ids(index.search(SearchQuery(q="tennis")))[0] == title_match["id"]
+
+    # --- provider and exclude filters --------------------------------------------------
+    def test_provider_filter_keeps_any_of_the_given_providers(self, index):
+        p1, p2, p3, none = self.load(
+            index,
+            activity_doc(provider={"id": "p1", "name": "League"}, venue={"district": "Bronx"}),
+            activity_doc(provider={"id": "p2", "name": "Club"}, venue={"district": "Queens"}),
+            activity_doc(provider={"id": "p3", "name": "School"}, venue={"district": "Bronx"}),
+            activity_doc(provider=None, venue={"district": "Bronx"}),
+        )
+        assert ids(index.search(SearchQuery(providers=("p1",)))) == [p1["id"]]
+        both = index.search(SearchQuery(providers=("p1", "p2")))
+        assert set(ids(both)) == {p1["id"], p2["id"]} and both.total == 2
+        assert facet(both, "district") == {"Bronx": 1, "Queens": 1}  # a plain filter: facets count within it
+        assert index.search(SearchQuery(providers=("nobody",))).total == 0
+        assert index.search(SearchQuery(providers=("P1",))).total == 0  # ids are exact
+        assert index.search(SearchQuery(providers=("p3",), districts=("Bronx",))).total == 1
+        assert index.search(SearchQuery()).total == 4
+        assert none["id"] not in ids(index.search(SearchQuery(providers=("p1", "p2", "p3"))))
+
+    def test_provider_filter_follows_updates_and_withdrawals(self, index):
+        doc, = self.load(index, activity_doc(provider={"id": "p1", "name": "League"}))
+        index.apply([published({**doc, "version": 2, "provider": {"id": "p2", "name": "Club"}}, "activity.updated")])
+        assert index.search(SearchQuery(providers=("p1",))).total == 0
+        assert index.search(SearchQuery(providers=("p2",))).total == 1
+        index.apply([withdrawn(doc["id"], 3)])
+        assert index.search(SearchQuery(providers=("p2",))).total == 0
+
+    def test_exclude_leaves_out_the_given_activities(self, index):
+        here, near, far = self.load(
+            index,
+            activity_doc(venue={"lat": 40.8661, "lon": -73.8510, "district": "Bronx"}),
+            activity_doc(venue={"lat": 40.8700, "lon": -73.8510, "district": "Bronx"}),
+            activity_doc(venue={"lat": 40.90, "lon": -73.85, "district": "Queens"}),
+        )
+        similar = index.search(SearchQuery(lat=40.8661, lon=-73.8510, sort="distance", exclude=(here["id"],)))
+        assert ids(similar) == [near["id"], far["id"]] and similar.total == 2
+        assert facet(similar, "district") == {"Bronx": 1, "Queens": 1}
+        assert index.search(SearchQuery(exclude=(here["id"], far["id"], "no-such-id"))).total == 1
+        assert index.search(SearchQuery(exclude=("no-such-id",))).total == 3
+        assert index.search(SearchQuery(exclude=(near["id"],), providers=("p1",), q="tennis")).total == 2
+
+    # --- venue suggestions -----------------------------------------------------------
+    def test_venues_match_a_word_start_of_the_name_or_address(self, index):
+        self.load(index,
+                  activity_doc(venue={"name": "Central Park Courts", "address": "5th Ave", "lat": 40.78, "lon": -73.96,
+                                      "district": "Manhattan", "city": "New York"}),
+                  activity_doc(venue={"name": "P.S. 121", "address": "2750 Throop Ave", "lat": 40.86, "lon": -73.85}),
+                  activity_doc(venue={"name": "Парк «Савёлки»", "address": "Озёрная аллея, 2", "lat": 55.98,
+                                      "lon": 37.24}))
+        assert self.names(index, "central") == ["Central Park Courts"]
+        assert self.names(index, "PARK") == ["Central Park Courts"]
+        assert self.names(index, "парк") == ["Парк «Савёлки»"]
+        assert self.names(index, "central pa") == ["Central Park Courts"]  # a prefix across words
+        assert self.names(index, "throop") == ["P.S. 121"]  # the address's words too
+        assert self.names(index, "p.s") == ["P.S. 121"]
+        assert self.names(index, "савел") == self.names(index, "САВЁЛ") == ["Парк «Савёлки»"]
+        assert self.names(index, "озерн") == ["Парк «Савёлки»"]
+        assert self.names(index, "«савёлки") == ["Парк «Савёлки»"]  # leading punctuation is no word
+        assert self.names(index, "entral") == []  # not inside a word
+        assert self.names(index, "ark") == []
+        assert self.names(index, "central park courts and more") == []
+        for nothing in (" ", "--", "«", "\"", "%", "*"):
+            assert index.venues(nothing, 8) == []
+        venue, = index.venues("central", 8)
+        assert venue == {"name": "Central Park Courts", "address": "5th Ave", "district": "Manhattan",
+                         "city": "New York", "lat": 40.78, "lon": -73.96}
+
+    def test_venues_are_distinct_whole_name_prefix_first_then_most_activities(self, index):
+        school = {"name": "Tennis School", "address": "1 Main St", "lat": 40.70, "lon": -73.90}
+        court = {"name": "Riverside Tennis Court", "address": "2 River Rd", "lat": 40.71, "lon": -73.91}
+        center = {"name": "Sports Center", "address": "3 Tennis Ave", "lat": 40.72, "lon": -73.92}
+        self.load(index, activity_doc(venue=school),
+                  *[activity_doc(venue=court) for _ in range(3)],
+                  *[activity_doc(venue=center) for _ in range(2)])
+        assert self.names(index, "tennis") == ["Tennis School", "Riverside Tennis Court", "Sports Center"]
+        assert self.names(index, "tennis", limit=2) == ["Tennis School", "Riverside Tennis Court"]
+        assert self.names(index, "tennis", limit=1) == ["Tennis School"]
+        assert len(index.venues("tennis", 20)) == 3
+
+    def test_venues_only_of_published_activities_with_a_point(self, index):
+        gone, moved, _, _ = self.load(
+            index,
+            activity_doc(venue={"name": "Gym One", "lat": 40.70, "lon": -73.90}),
+            activity_doc(venue={"name": "Gym Two", "lat": 40.71, "lon": -73.90}),
+            activity_doc(venue={"name": "Gym Three", "lat": None, "lon": None}),
+            activity_doc(venue={"name": None, "address": None, "lat": 40.72, "lon": -73.90}),
+        )
+        assert self.names(index, "gym") == ["Gym One", "Gym Two"]
+        index.apply([withdrawn(gone["id"], 2)])
+        index.apply([published({**moved, "version": 2, "venue": {**moved["venue"], "name": "Pool"}},
+                               "activity.updated")])
+        assert self.names(index, "gym") == []
+        assert self.names(index, "pool") == ["Pool"]
+
+    def test_venues_of_several_activities_count_each_once_and_follow_updates(self, index):
+        big = {"name": "Arena North", "lat": 40.70, "lon": -73.90}
+        small = {"name": "Arena South", "lat": 40.71, "lon": -73.90}
+        a, b, _ = self.load(index, activity_doc(venue=big), activity_doc(venue=big), activity_doc(venue=small))
+        assert self.names(index, "arena") == ["Arena North", "Arena South"]
+        # replays change nothing; moving both activities away makes the other venue the first
+        index.apply([published(a), published(b)])
+        assert self.names(index, "arena") == ["Arena North", "Arena South"]
+        index.apply([published({**a, "version": 2, "venue": {**a["venue"], "name": "Elsewhere"}}, "activity.updated"),
+                     published({**b, "version": 2, "venue": {**b["venue"], "name": "Elsewhere"}}, "activity.updated")])
+        assert self.names(index, "arena") == ["Arena South"]
+        assert self.names(index, "elsewhere") == ["Elsewhere"]
+
+    @staticmethod
+    def names(index, prefix, limit=8):
+        return [v["name"] for v in index.venues(prefix, limit)]

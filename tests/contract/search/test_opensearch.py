@@ -320,3 +320,32 @@ def test_both_adapters_agree_on_real_data(both, name):
     for hit_a, hit_b in zip(a.hits, b.hits):
         if hit_a.doc["id"] == hit_b.doc["id"] and hit_a.distance_km is not None:
             assert hit_b.distance_km == pytest.approx(hit_a.distance_km, abs=0.002)
+
+
+VENUE_PREFIXES = ["фок", "савел", "p.s", "школ", "москва, ул", "1", "ц", "ave", "park", "спорт"]
+
+
+@pytest.mark.opensearch
+@pytest.mark.parametrize("prefix", VENUE_PREFIXES)
+def test_both_adapters_suggest_the_same_venues_in_the_same_order(both, prefix):
+    embedded, cluster = both
+    for limit in (3, 20):
+        suggested = embedded.venues(prefix, limit)
+        assert suggested and cluster.venues(prefix, limit) == suggested
+
+
+@pytest.mark.opensearch
+def test_both_adapters_agree_on_providers_and_exclusions(both):
+    embedded, cluster = both
+    everything = embedded.search(SearchQuery(per_page=100)).hits
+    counts = {}
+    for hit in everything:
+        provider = (hit.doc.get("provider") or {}).get("id")
+        counts[provider] = counts.get(provider, 0) + 1
+    busiest = sorted((p for p in counts if p), key=lambda p: (-counts[p], p))[:2]
+    left_out = next(h.doc["id"] for h in everything if (h.doc.get("provider") or {}).get("id") == busiest[0])
+    query = SearchQuery(providers=tuple(busiest), exclude=(left_out,), per_page=100)
+    a, b = embedded.search(query), cluster.search(query)
+    assert a.total == b.total > 0 and left_out not in ids(a) + ids(b)
+    assert set(ids(a)) == set(ids(b))
+    assert a.facets == b.facets

@@ -7,11 +7,16 @@ milliseconds. The columns are a cache of the SQLite rows, refreshed incrementall
 """
 from __future__ import annotations
 
+import bisect
+import heapq
+import json
 import math
+import re
 
 import numpy as np
 
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
+from afterclasses_search.adapters.text import fold
 
 DAY_BITS = {d: 1 << i for i, d in enumerate(WEEKDAYS)}
 BAND_BITS = {label: 1 << i for i, (label, _, _) in enumerate(AGE_BANDS)}
@@ -56,6 +61,7 @@ class Columns:
         self.seq = 0  # newest row sequence loaded
         self.categories = Vocabulary()
         self.districts = Vocabulary()
+        self.providers = Vocabulary()
         self._allocate(capacity)
 
     def _allocate(self, capacity: int) -> None:
@@ -74,11 +80,12 @@ class Columns:
         self.bands = grow(get("bands"), 0, np.uint8)
         self.category = grow(get("category"), -1, np.int32)
         self.district = grow(get("district"), -1, np.int32)
+        self.provider = grow(get("provider"), -1, np.int32)
         self.capacity = capacity
 
     def load(self, rows) -> None:
         """Apply rows ``(pos, seq, published, lat, lon, age_lo, age_hi, free, days, bands,
-        verified, updated, rating, category, district)`` — new or changed documents."""
+        verified, updated, rating, category, district, provider)`` — new or changed documents."""
         if not rows:
             return
         cols = list(zip(*rows))
@@ -96,9 +103,120 @@ class Columns:
         self.bands[pos] = np.asarray(cols[9], dtype=np.uint8)
         self.category[pos] = np.asarray([self.categories.code(v) for v in cols[13]], dtype=np.int32)
         self.district[pos] = np.asarray([self.districts.code(v) for v in cols[14]], dtype=np.int32)
+        self.provider[pos] = np.asarray([self.providers.code(v) for v in cols[15]], dtype=np.int32)
 
     def view(self, name: str) -> np.ndarray:
         return getattr(self, name)[: self.size]
+
+
+# --- venue suggestions ("where" box) ---------------------------------------------------------
+# Derived here for both adapters (as band_bits is), so that they match and order alike.
+
+VENUE_FIELDS = ("name", "address", "district", "city", "lat", "lon")
+VENUE_PREFIX_MAX = 100  # the longest prefix the API takes: text past it never decides a match
+_WORD = re.compile(r"[^\W_]+")  # a word as text.tokens sees it: a run of letters and digits
+_SPACES = re.compile(r"\s+")
+
+
+def _folded(text: str | None) -> str:
+    return _SPACES.sub(" ", fold(text or "")).strip()
+
+
+def venue_key(doc: dict) -> str | None:
+    """The venue of a published activity as one string (a JSON array of :data:`VENUE_FIELDS`):
+    what makes venues distinct, and their last tie-break. None without a point, or with neither
+    a name nor an address (nothing to suggest it by)."""
+    venue = doc.get("venue") or {}
+    if venue.get("lat") is None or venue.get("lon") is None or not (venue.get("name") or venue.get("address")):
+        return None
+    return json.dumps([venue.get(f) for f in VENUE_FIELDS], ensure_ascii=False)
+
+
+def venue_of(key: str) -> dict:
+    return dict(zip(VENUE_FIELDS, json.loads(key)))
+
+
+def venue_prefixes(venue: dict) -> list[str]:
+    """Folded name and address from each word's start on (cut at :data:`VENUE_PREFIX_MAX`): a
+    prefix query matches a venue when one of these starts with it, so "central pa" finds
+    "Central Park" and "park" finds it too."""
+    out = set()
+    for text in (_folded(venue.get("name")), _folded(venue.get("address"))):
+        out.update(text[m.start():m.start() + VENUE_PREFIX_MAX] for m in _WORD.finditer(text))
+    return sorted(out)
+
+
+def venue_name_key(venue: dict) -> str:
+    """Folded name from its first word on: a venue whose whole name starts with the prefix
+    is suggested first ("" without a name)."""
+    name = _folded(venue.get("name"))
+    first = _WORD.search(name)
+    return name[first.start():first.start() + VENUE_PREFIX_MAX] if first else ""
+
+
+def venue_prefix(q: str) -> str:
+    """What a typed prefix is matched as: folded, spaces collapsed, leading punctuation dropped
+    (typing the quote of «"Яуза"» still finds it). "" when it has no letter or digit."""
+    text = _folded(q)
+    first = _WORD.search(text)
+    return text[first.start():first.start() + VENUE_PREFIX_MAX] if first else ""
+
+
+def venue_order(prefix: str, name_key: str, count: int, key: str) -> tuple:
+    """Best first: whole name starts with the prefix, then more activities, then the key."""
+    return (not name_key.startswith(prefix), -count, key)
+
+
+class Venues:
+    """Distinct venues of the live documents with their activity counts, and a sorted list of
+    their word-start prefixes to bisect: a cache of the rows' ``venue`` column, refreshed by
+    ``seq`` like :class:`Columns`. A venue whose last activity goes keeps its prefixes with a
+    count of 0 (skipped), so an update never has to search the list to delete."""
+
+    def __init__(self):
+        self.seq = 0
+        self._at: dict[int, str] = {}  # row position -> venue key
+        self._count: dict[str, int] = {}  # venue key -> live activities there
+        self._name: dict[str, str] = {}  # venue key -> venue_name_key
+        self._keys: dict[str, str] = {}  # venue key -> the same, kept once
+        self._prefixes: list[tuple[str, str]] = []  # (prefix, venue key), sorted
+
+    def load(self, rows) -> None:
+        """Apply rows ``(pos, seq, venue key or None)`` — new or changed documents."""
+        added = []
+        for pos, seq, key in rows:
+            self.seq = max(self.seq, seq)
+            old = self._at.pop(pos, None)
+            if old is not None:
+                self._count[old] -= 1
+            if key is None:
+                continue
+            if key not in self._count:
+                venue = venue_of(key)
+                self._count[key] = 0
+                self._name[key] = venue_name_key(venue)
+                self._keys[key] = key
+                added += [(p, key) for p in venue_prefixes(venue)]
+            self._at[pos] = self._keys[key]  # one string per venue, not one per row read
+            self._count[key] += 1
+        if added:
+            added.sort()
+            # two sorted runs: timsort merges them in linear time
+            self._prefixes = sorted(self._prefixes + added) if self._prefixes else added
+
+    def match(self, q: str, limit: int) -> list[dict]:
+        prefix = venue_prefix(q)
+        if not prefix or limit < 1:
+            return []
+        found = set()
+        i = bisect.bisect_left(self._prefixes, (prefix,))
+        while i < len(self._prefixes) and self._prefixes[i][0].startswith(prefix):
+            key = self._prefixes[i][1]
+            if self._count[key]:
+                found.add(key)
+            i += 1
+        best = heapq.nsmallest(limit, found, key=lambda k: venue_order(prefix, self._name[k], self._count[k], k))
+        return [venue_of(k) for k in best]
 
 
 def haversine_km(lat, lon, lat0: float, lon0: float) -> np.ndarray:

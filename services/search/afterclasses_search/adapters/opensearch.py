@@ -34,6 +34,7 @@ from afterclasses.ports.search import (
     SearchUnavailable,
 )
 from afterclasses_search.adapters import opensearch_queries as dsl
+from afterclasses_search.adapters.columns import venue_of, venue_prefix
 from afterclasses_search.adapters.opensearch_mapping import (
     FORMAT,
     MAX_RESULT_WINDOW,
@@ -350,6 +351,15 @@ class OpenSearchIndex(SearchIndex):
         self._ensure()
         with self._errors("counting"):
             return self._client.count(index=self._target, body=dsl.published_count_body())["count"]
+
+    def venues(self, prefix: str, limit: int) -> list[dict]:
+        prefix = venue_prefix(prefix)
+        if not prefix or limit < 1:
+            return []
+        self._ensure()
+        aggs = self._search(dsl.venues_body(prefix, limit))["aggregations"]
+        keys = [b["key"] for group in ("name_first", "others") for b in aggs[group]["venues"]["buckets"]]
+        return [venue_of(key) for key in keys[:limit]]
 
     def ping(self) -> None:
         self._ensure()

@@ -8,13 +8,21 @@ it for matching, filtering, faceting and ranking — the same derivations as the
 from __future__ import annotations
 
 from afterclasses import taxonomy
-from afterclasses_search.adapters.columns import BAND_BITS, band_bits
+from afterclasses_search.adapters.columns import (
+    BAND_BITS,
+    band_bits,
+    venue_key,
+    venue_name_key,
+    venue_of,
+    venue_prefixes,
+)
 from afterclasses_search.adapters.text import MAX_TERM, fold
 from afterclasses_search.domain.documents import searchable_text
 
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever the mapping or the analysis changes; a writer finding an older format on the
-live index swaps in a fresh one, which the indexer refills from the log (as sqlite_fts.FORMAT)."""
+live index swaps in a fresh one, which the indexer refills from the log (as sqlite_fts.FORMAT).
+2: ``provider_id`` (provider filter) and the ``venue_*`` fields (venue suggestions)."""
 
 # Open age bounds are stored as the widest possible ones, so that the plain range filter
 # ``age_lo <= age <= age_hi`` treats a missing bound as open (the contract allows ages 0..120).
@@ -109,6 +117,12 @@ MAPPINGS = {
         "category_path": {"type": "keyword"},  # the category and all its ancestors
         "district": {"type": "keyword"},  # as written: the facet's values
         "district_key": {"type": "keyword"},  # folded (case, ё): what a selection matches
+        "provider_id": {"type": "keyword"},
+        # venue suggestions (columns.venue_*): one term per distinct venue, the folded
+        # word-start prefixes of its name and address, and its folded name
+        "venue_key": {"type": "keyword"},
+        "venue_prefixes": {"type": "keyword"},
+        "venue_name": {"type": "keyword"},
         "weekdays": {"type": "keyword"},
         "age_bands": {"type": "keyword"},
         "free": {"type": "boolean"},
@@ -154,6 +168,8 @@ def document_source(doc: dict) -> dict:
         "category_path": taxonomy.ancestors(doc["category"]) if doc.get("category") else [],
         "district": venue.get("district"),
         "district_key": fold(venue["district"]) if venue.get("district") else None,
+        "provider_id": (doc.get("provider") or {}).get("id"),
+        **venue_fields(doc),
         "weekdays": sorted({s["weekday"] for s in doc.get("sessions") or []}),
         "age_bands": [label for label, bit in BAND_BITS.items() if bits & bit],
         "free": None if price is None else bool(price.get("free")),
@@ -167,3 +183,12 @@ def document_source(doc: dict) -> dict:
         "doc": doc,
     }
     return {k: v for k, v in source.items() if v is not None}
+
+
+def venue_fields(doc: dict) -> dict:
+    """The suggestible venue's fields, none for a venue without a point or a name/address."""
+    key = venue_key(doc)
+    if key is None:
+        return {}
+    venue = venue_of(key)
+    return {"venue_key": key, "venue_prefixes": venue_prefixes(venue), "venue_name": venue_name_key(venue) or None}

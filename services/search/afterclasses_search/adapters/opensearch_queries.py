@@ -69,11 +69,16 @@ def published() -> dict:
 
 
 def base_filters(query: SearchQuery) -> list[dict]:
-    """Filters every count obeys, facets included: published, the child's age, the radius."""
+    """Filters every count obeys, facets included: published, the child's age, the radius, the
+    providers and the activities left out."""
     out = [published()]
     if query.age is not None:
         # open bounds are stored as 0 / 1000 (opensearch_mapping.OPEN_AGE_*)
         out += [{"range": {"age_lo": {"lte": query.age}}}, {"range": {"age_hi": {"gte": query.age}}}]
+    if query.providers:
+        out.append({"terms": {"provider_id": list(query.providers)}})
+    if query.exclude:
+        out.append({"bool": {"must_not": {"terms": {"id": list(query.exclude)}}}})
     if query.has_point and query.radius_km is not None:
         out.append({"geo_distance": {"distance": f"{query.radius_km}km", "distance_type": "arc",
                                      "location": {"lat": query.lat, "lon": query.lon}}})
@@ -226,6 +231,25 @@ def best_text_body(query: SearchQuery, words: list[str], attempt: str) -> dict:
 def text_matches_body(words: list[str], attempt: str) -> dict:
     """Does the attempt match any published activity at all (filters aside)?"""
     return {"query": {"bool": {"must": [text_query(words, attempt)], "filter": [published()]}}}
+
+
+def venues_body(prefix: str, limit: int) -> dict:
+    """Distinct venues (``venue_key``) with a word starting with ``prefix`` (already
+    ``columns.venue_prefix``-normalised), in ``columns.venue_order``: those whose whole name
+    starts with it, then the others, each by activities there, then by key (one shard: exact
+    counts). The adapter takes ``limit`` from the first group, then the second."""
+
+    def top(name_filter: dict) -> dict:
+        return {"filter": name_filter, "aggs": {"venues": {"terms": {
+            "field": "venue_key", "size": limit, "order": [{"_count": "desc"}, {"_key": "asc"}]}}}}
+
+    name_first = {"prefix": {"venue_name": prefix}}
+    return {
+        "query": {"bool": {"filter": [published(), {"prefix": {"venue_prefixes": prefix}}]}},
+        "aggs": {"name_first": top(name_first), "others": top({"bool": {"must_not": name_first}})},
+        "size": 0,
+        "track_total_hits": False,
+    }
 
 
 def published_count_body() -> dict:

@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS docs (
     lat REAL, lon REAL, age_lo REAL, age_hi REAL, free INTEGER,
     days INTEGER NOT NULL, bands INTEGER NOT NULL,
     verified REAL, updated REAL, rating REAL,
-    category TEXT, district TEXT,
+    category TEXT, district TEXT, provider TEXT,
+    venue TEXT,                       -- columns.venue_key: the suggestible venue, or NULL
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_seq ON docs (seq);
@@ -22,7 +23,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 COLUMN_ROWS = """
 SELECT pos, seq, status = 'published', lat, lon, age_lo, age_hi, free, days, bands,
-       verified, updated, rating, category, district
+       verified, updated, rating, category, district, provider
 FROM docs WHERE seq > ?
 """
 
@@ -30,16 +31,16 @@ VERSIONS = "SELECT id, pos, version FROM docs WHERE id IN ({marks})"
 
 INSERT_DOC = """
 INSERT INTO docs (id, version, status, seq, lat, lon, age_lo, age_hi, free, days, bands,
-                  verified, updated, rating, category, district, doc)
+                  verified, updated, rating, category, district, provider, venue, doc)
 VALUES (:id, :version, :status, :seq, :lat, :lon, :age_lo, :age_hi, :free, :days, :bands,
-        :verified, :updated, :rating, :category, :district, :doc)
+        :verified, :updated, :rating, :category, :district, :provider, :venue, :doc)
 """
 
 UPDATE_DOC = """
 UPDATE docs SET version = :version, status = :status, seq = :seq, lat = :lat, lon = :lon,
        age_lo = :age_lo, age_hi = :age_hi, free = :free, days = :days, bands = :bands,
        verified = :verified, updated = :updated, rating = :rating, category = :category,
-       district = :district, doc = :doc
+       district = :district, provider = :provider, venue = :venue, doc = :doc
 WHERE pos = :pos
 """
 
@@ -51,7 +52,11 @@ INSERT_FTS = "INSERT INTO fts (rowid, title, topic, body) VALUES (?, ?, ?, ?)"
 MATCH = "SELECT rowid, -bm25(fts, 5.0, 3.0, 1.0) FROM fts WHERE fts MATCH ?"
 
 
+# the venue of every row changed since a seq (NULL for tombstones and venues without a point)
+VENUE_ROWS = "SELECT pos, seq, venue FROM docs WHERE seq > ?"
+
 DOCS_AT = "SELECT pos, doc FROM docs WHERE pos IN ({marks})"
+POSITIONS_OF = "SELECT pos FROM docs WHERE id IN ({marks})"
 DOC_BY_ID = "SELECT doc FROM docs WHERE id = ? AND status = 'published'"
 COUNT_PUBLISHED = "SELECT COUNT(*) FROM docs WHERE status = 'published'"
 COUNT_FTS = "SELECT COUNT(*) FROM fts"

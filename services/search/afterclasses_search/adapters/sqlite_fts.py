@@ -40,10 +40,12 @@ from afterclasses_search.adapters.columns import (
     BAND_BITS,
     DAY_BITS,
     Columns,
+    Venues,
     band_bits,
     bbox,
     day_bits,
     haversine_km,
+    venue_key,
 )
 from afterclasses_search.adapters.text import analyze, fold, fts_phrase, query_terms
 from afterclasses_search.domain.documents import searchable_text
@@ -58,7 +60,8 @@ from afterclasses_search.domain.ranking import (
 )
 
 POINTER = "CURRENT"
-FORMAT = 2  # PRAGMA user_version of index files; an older file is replaced by a fresh one
+FORMAT = 3  # PRAGMA user_version of index files; an older file is replaced by a fresh one
+# 3: provider and venue columns (provider filter, venue suggestions)
 MATCH_CACHE_SIZE = 64  # text expressions whose matches a reader keeps until the index changes
 ACTIVITY_EVENTS = ("activity.published", "activity.updated", "activity.withdrawn")
 
@@ -87,6 +90,8 @@ def document_row(doc: dict) -> dict:
         "rating": doc.get("rating"),
         "category": doc.get("category"),
         "district": venue.get("district"),
+        "provider": (doc.get("provider") or {}).get("id"),
+        "venue": venue_key(doc),
         "doc": json.dumps(doc, ensure_ascii=False),
     }
 
@@ -153,6 +158,7 @@ class SqliteSearchIndex(SearchIndex):
         self._file: Path | None = None
         self._pointer_stamp = None
         self._cols = Columns()
+        self._venues = Venues()
         self._data_version = None
         self._dirty = True
         self._vocab: tuple[int, list[str]] | None = None
@@ -189,6 +195,7 @@ class SqliteSearchIndex(SearchIndex):
             self._drop()
             raise
         self._cols, self._dirty, self._data_version, self._vocab = Columns(), True, None, None
+        self._venues = Venues()
         self._match_cache, self._match_cache_seq = {}, -1  # another file: other positions
 
     def _drop(self) -> None:
@@ -304,7 +311,7 @@ class SqliteSearchIndex(SearchIndex):
     @staticmethod
     def _tombstone(doc: dict) -> dict:
         row = {k: None for k in ("lat", "lon", "age_lo", "age_hi", "free", "verified", "updated",
-                                 "rating", "category", "district")}
+                                 "rating", "category", "district", "provider", "venue")}
         return {**row, "id": doc["id"], "version": doc["version"], "status": doc["status"],
                 "days": 0, "bands": 0, "doc": json.dumps({"id": doc["id"], "status": doc["status"]})}
 
@@ -349,6 +356,15 @@ class SqliteSearchIndex(SearchIndex):
 
     def count(self) -> int:
         return self._read(lambda c: c.execute(sql.COUNT_PUBLISHED).fetchone()[0])
+
+    def venues(self, prefix: str, limit: int) -> list[dict]:
+        def suggest(conn):
+            # rows changed since the last call (an index seek on seq: nothing to read when the
+            # index did not change); a swap to another file starts a new cache (_open)
+            self._venues.load(conn.execute(sql.VENUE_ROWS, (self._venues.seq,)).fetchall())
+            return self._venues.match(prefix, limit)
+
+        return self._read(suggest)
 
     def count_text_rows(self) -> int:
         """Rows of the text index (equals :meth:`count` when the index is consistent)."""
@@ -450,6 +466,11 @@ class SqliteSearchIndex(SearchIndex):
         if query.age is not None:
             lo, hi = cols.view("age_lo"), cols.view("age_hi")
             base &= ~(lo > query.age) & ~(hi < query.age)  # NaN bounds are open
+        if query.providers:  # a plain filter: facets count within it too
+            wanted = [cols.providers.codes[p] for p in query.providers if p in cols.providers.codes]
+            base &= np.isin(cols.view("provider"), wanted)
+        if query.exclude:
+            base[self._positions(query.exclude, n)] = False
         distance = None
         if query.has_point and query.radius_km is not None:
             lat_min, lat_max, lon_min, lon_max = bbox(query.lat, query.lon, query.radius_km)
@@ -475,6 +496,16 @@ class SqliteSearchIndex(SearchIndex):
         page = order[start:start + query.per_page]
         hits = self._hits(idx, page, distance, scores)
         return SearchResult(total=total, hits=hits, facets=facets)
+
+    def _positions(self, ids: Sequence[str], size: int) -> np.ndarray:
+        """Row positions of these activity ids (below ``size``: rows the columns know)."""
+        ids, out = list(dict.fromkeys(ids)), []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += [pos for (pos,) in self._conn.execute(sql.POSITIONS_OF.format(marks=",".join("?" * len(chunk))),
+                                                         chunk)]
+        pos = np.asarray(out, dtype=np.int64)
+        return pos[pos < size]
 
     @staticmethod
     def _facet_filters(cols: Columns, query: SearchQuery) -> dict[str, np.ndarray]:

@@ -1,10 +1,10 @@
-"""The read API: search with facets, and one activity."""
+"""The read API: search with facets, one activity, and venue suggestions."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
 from afterclasses.web import ApiError
-from afterclasses_search.schemas import parse_search_args, result_json
+from afterclasses_search.schemas import parse_search_args, parse_venue_args, result_json, venues_json
 
 bp = Blueprint("search", __name__, url_prefix="/v1")
 
@@ -25,3 +25,9 @@ def activity(activity_id: str):
     if doc is None:
         raise ApiError(404, "not_found", f"No published activity {activity_id}.")
     return doc
+
+
+@bp.get("/venues")
+def venues():
+    prefix, limit = parse_venue_args(request.args)
+    return venues_json(_index().venues(prefix, limit))
