@@ -1,5 +1,5 @@
 # The two commands of README, and a few for developers.
-.PHONY: run test bench clean
+.PHONY: run test bench clean translations
 
 run:        ## run every service on this machine with the real data (embedded mode)
 	@bin/bootstrap
@@ -11,6 +11,12 @@ test:       ## run the whole test suite (starts real Kafka, OpenSearch, PostgreS
 bench:      ## search latency over the real data and a 100k corpus
 	@bin/bootstrap
 	@.venv/bin/python bench/search_latency.py
+
+translations: ## refresh the web's message catalogs after changing user-facing text (then translate the .po)
+	@bin/bootstrap
+	@cd services/web && ../../.venv/bin/pybabel -q extract -F babel.cfg -k lazy_gettext -o afterclasses_web/translations/messages.pot afterclasses_web
+	@cd services/web && ../../.venv/bin/pybabel -q update -N -i afterclasses_web/translations/messages.pot -d afterclasses_web/translations
+	@.venv/bin/pybabel -q compile -d services/web/afterclasses_web/translations
 
 clean:
 	rm -rf var

@@ -9,6 +9,7 @@ import pytest
 
 from afterclasses_ingest.settings import IngestSettings
 from afterclasses_search.settings import SearchSettings
+from afterclasses_web.settings import WebSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,17 +32,17 @@ def compose_config() -> dict:
 def test_compose_file_is_valid_and_waits_for_healthy_dependencies():
     config = compose_config()
     services = config["services"]
-    assert {"kafka", "opensearch", "postgres", "mail", "ingest", "relay", "search", "search-indexer"} <= set(services)
+    assert {"kafka", "opensearch", "postgres", "mail", "web", "ingest", "relay", "search", "search-indexer"} <= set(services)
     for name, service in services.items():
         for dep, spec in (service.get("depends_on") or {}).items():
             assert spec["condition"] == "service_healthy", (name, dep)
             assert "healthcheck" in services[dep], f"{name} waits for {dep}, which has no healthcheck"
-    for api in ("ingest", "search"):
+    for api in ("web", "ingest", "search"):
         assert "-" in str(services[api]["ports"][0]), "an API publishes a port range so it can --scale"
 
 
 def test_the_scaled_environment_names_only_real_settings():
-    known = {f"AFTERCLASSES_{f.name.upper()}" for cls in (IngestSettings, SearchSettings)
+    known = {f"AFTERCLASSES_{f.name.upper()}" for cls in (IngestSettings, SearchSettings, WebSettings)
              for f in dataclasses.fields(cls)}
     readme = (ROOT / "README.md").read_text()
     for line in (ROOT / "deploy/env/scaled.env").read_text().splitlines():
@@ -49,3 +50,13 @@ def test_the_scaled_environment_names_only_real_settings():
             name = line.split("=", 1)[0]
             assert name in known, f"{name} is no setting"
             assert f"`{name}`" in readme, f"{name} is not documented in README"
+
+
+def test_the_web_is_told_where_the_apis_are_and_needs_a_secret_outside_development():
+    web = compose_config()["services"]["web"]
+    env = web["environment"]
+    assert env["AFTERCLASSES_SEARCH_URL"] == "http://search:8000"
+    assert env["AFTERCLASSES_INGEST_URL"] == "http://ingest:8000"
+    assert "AFTERCLASSES_WEB_SECRET_KEY" in env
+    with pytest.raises(RuntimeError, match="AFTERCLASSES_WEB_SECRET_KEY"):
+        WebSettings(env="production").secret_key()

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from pathlib import Path
 
-from flask import Flask, abort, current_app, render_template, request, send_from_directory, url_for
+from flask import Flask, abort, current_app, g, render_template, request, send_from_directory, url_for
 from flask_babel import format_currency, format_decimal, format_timedelta, gettext, lazy_gettext, ngettext
 
 from afterclasses import taxonomy
@@ -65,7 +66,7 @@ def price(doc: dict) -> str:
         return gettext("free")
     if info.get("amount") is None:
         return gettext("paid")
-    text = format_currency(info["amount"], info.get("currency") or "USD", format="¤#,##0.##")
+    text = format_currency(info["amount"], info.get("currency") or "USD", format="¤#,##0.##", currency_digits=False)
     period = PERIODS.get(info.get("period") or "")
     return f"{text} {period}" if period else text
 
@@ -106,6 +107,17 @@ def category_label(slug: str | None, lang: str = "en") -> str:
 
 
 def init_pages(app: Flask) -> None:
+    @app.before_request
+    def _start_clock():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _server_timing(resp):
+        # the page's own time, for browsers' dev tools and for bench/web_results.py
+        if "started" in g:
+            resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
+        return resp
+
     app.jinja_env.filters.update(distance=distance, ages=ages, price=price, schedule=schedule,
                                  weekly=weekly, ago=ago, number=number)
     app.jinja_env.globals.update(category_label=category_label, day_names=DAY_NAMES, weekdays=WEEKDAYS,

@@ -117,6 +117,15 @@
   el.parentNode.insertBefore(button, el.nextSibling);
   // shown once the parent moves the map (the initial fit's own zoom events are over by then)
   setTimeout(function () { map.on("dragend zoomend", function () { button.hidden = false; }); }, 500);
+  // a click on the map offers a search around that point
+  map.on("click", function (e) {
+    var go = document.createElement("button");
+    go.type = "button";
+    go.className = "search-here";
+    go.textContent = el.dataset.hereLabel || el.dataset.areaLabel;
+    go.addEventListener("click", function () { searchAt(form, e.latlng.lat, e.latlng.lng, radiusKm || null); });
+    L.popup().setLatLng(e.latlng).setContent(go).openOn(map);
+  });
   button.addEventListener("click", function () {
     var c = map.getCenter();
     var r = c.distanceTo(map.getBounds().getNorthEast()) / 1000;

@@ -56,7 +56,7 @@ def where_from_request() -> Where:
     if place is None:
         from afterclasses_web.views.suggest import venues
 
-        known = venues(text, 1)
+        known = venues(text[:100], 1)
         if not known:
             return Where(text, unknown=True)
         venue = known[0]

@@ -1,0 +1,55 @@
+"""The gazetteer behind the "where" box: every kind of place resolves, spelled loosely."""
+import pytest
+
+from afterclasses.places import fold, load_places
+from tests.conftest import DATASETS
+
+
+@pytest.fixture(scope="module")
+def places():
+    return load_places(DATASETS)
+
+
+@pytest.mark.parametrize("text, kind, name", [
+    ("10469", "zip", "10469"),
+    ("zip 10469", "zip", "10469"),
+    ("Kingsbridge Heights", "neighbourhood", "Kingsbridge Heights"),
+    ("kingsbridge heights", "neighbourhood", "Kingsbridge Heights"),
+    ("Bronx", "borough", "Bronx"),
+    ("Савёлки", "district", "Савёлки"),
+    ("савелки", "district", "Савёлки"),
+    ("Китай-город", "metro", "Китай-город"),
+    ("китай город", "metro", "Китай-город"),
+])
+def test_places_resolve_however_they_are_typed(places, text, kind, name):
+    place = places.resolve(text)
+    assert (place.kind, place.name) == (kind, name)
+
+
+def test_zip_10469_is_in_the_bronx_near_ps_121(places):
+    place = places.resolve("10469")
+    assert place.detail == "Bronx"
+    assert abs(place.lat - 40.8685) < 0.01 and abs(place.lon + 73.8467) < 0.01
+
+
+def test_suggestions_match_word_prefixes_whole_names_first(places):
+    names = [p.name for p in places.suggest("park", 10)]
+    assert names[0].lower().startswith("park")
+    assert not any(n.startswith("park-cemetery") for n in names)  # NTA leftovers are not places
+    assert [p.name for p in places.suggest("heights", 20)]  # a later word matches too
+    assert {p.kind for p in places.suggest("арб")} == {"district", "metro"}
+
+
+def test_unknown_and_empty_text(places):
+    assert places.resolve("Atlantis") is None
+    assert places.resolve("   ") is None and places.suggest("") == []
+    assert places.suggest("%%%") == []
+
+
+def test_metro_stations_are_one_place_per_station_and_line(places):
+    kitay = [p for p in places.suggest("китай", 20) if p.kind == "metro"]
+    assert len({(p.name, p.detail) for p in kitay}) == len(kitay)
+
+
+def test_fold():
+    assert fold("  Ёлки-Палки, д.5 ") == "елки палки д 5"
