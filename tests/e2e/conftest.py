@@ -19,15 +19,19 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, data_dir, datasets):
+    def __init__(self, data_dir, datasets, env: dict | None = None):
         self.ports = {name: free_port() for name in ("web", "ingest", "search", "notify")}
         self.env = {**os.environ, "AFTERCLASSES_DATA_DIR": str(data_dir), "AFTERCLASSES_DATASETS_DIR": str(datasets),
-                    **{f"AFTERCLASSES_{k.upper()}_PORT": str(v) for k, v in self.ports.items()}}
+                    **{f"AFTERCLASSES_{k.upper()}_PORT": str(v) for k, v in self.ports.items()}, **(env or {})}
         self.proc = None
         self.output = data_dir.parent / "run.log"
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def web_url(self) -> str:
+        return self.url("web")
 
     def start(self):
         self.data_dir_log = open(self.output, "w")
@@ -58,10 +62,16 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack_env() -> dict:
+    """Extra environment for the stack (a test module overrides this fixture to set some)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, stack_env):
     from tests.conftest import DATASETS
 
-    stack = Stack(tmp_path_factory.mktemp("stack") / "var", DATASETS)
+    stack = Stack(tmp_path_factory.mktemp("stack") / "var", DATASETS, env=stack_env)
     started = time.monotonic()
     stack.start()
     # "ready" for a parent means the real data is searchable: both datasets are indexed

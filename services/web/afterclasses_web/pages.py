@@ -101,6 +101,14 @@ def ago(iso: str | None) -> str:
     return ngettext("%(num)s day ago", "%(num)s days ago", days)
 
 
+def language_name(code: str) -> str:
+    """"en" → "English" / "английский", in the page's language."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return (locale.languages.get(code) if locale else None) or code
+
+
 def category_label(slug: str | None, lang: str = "en") -> str:
     category = taxonomy.categories().get(slug or "")
     return category.label(lang) if category else (slug or "")
@@ -119,7 +127,7 @@ def init_pages(app: Flask) -> None:
         return resp
 
     app.jinja_env.filters.update(distance=distance, ages=ages, price=price, schedule=schedule,
-                                 weekly=weekly, ago=ago, number=number)
+                                 weekly=weekly, ago=ago, number=number, language_name=language_name)
     app.jinja_env.globals.update(category_label=category_label, day_names=DAY_NAMES, weekdays=WEEKDAYS,
                                  taxonomy=taxonomy)
 

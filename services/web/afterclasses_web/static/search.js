@@ -96,8 +96,10 @@
   var center = el.dataset.center ? el.dataset.center.split(",").map(Number) : null;
   var radiusKm = Number(el.dataset.radius || 0);
   if (center && radiusKm) {
-    var circle = L.circle(center, { radius: radiusKm * 1000, fill: false, weight: 1 }).addTo(map);
-    map.fitBounds(bounds.length ? L.latLngBounds(bounds).extend(center) : circle.getBounds(), { maxZoom: 15, padding: [20, 20] });
+    L.circle(center, { radius: radiusKm * 1000, fill: false, weight: 1 }).addTo(map);
+    // (a circle has no bounds before the map has a view: no results near a place threw here)
+    map.fitBounds(bounds.length ? L.latLngBounds(bounds).extend(center) : L.latLng(center).toBounds(radiusKm * 2000),
+                  { maxZoom: 15, padding: [20, 20] });
   } else if (bounds.length) {
     map.fitBounds(bounds, { maxZoom: Number(el.dataset.zoom || 15), padding: [20, 20] });
   } else if (center) {
