@@ -1,4 +1,4 @@
-"""The ``afterclasses`` command: run, import, relay, consume, reindex, tokens, lag.
+"""The ``afterclasses`` command: run, import, relay, consume, reindex, tokens, editors, lag.
 
 Every command reads its settings from the environment (see README); service packages are
 imported inside the commands so ``afterclasses --help`` stays fast.
@@ -152,6 +152,61 @@ def token_create(name, roles):
     with bootstrap().store.transaction() as tx:
         tx.add_token(value, name, roles, utcnow())
     click.echo(value)
+
+
+@main.group()
+def editor():
+    """Editors' accounts (they sign in to the desk at /desk)."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+
+
+def _accounts(action, *args):
+    """Run an accounts use case against the configured store; its errors become CLI errors."""
+    from afterclasses_ingest import accounts
+    from afterclasses_ingest.bootstrap import bootstrap
+    from afterclasses_ingest.domain.model import DomainError
+
+    ingest = bootstrap()
+    try:
+        return getattr(accounts, action)(ingest.store, *args)
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.details or {}).items())
+        raise click.ClickException(f"{exc.message} {details}".strip()) from None
+    finally:
+        ingest.close()
+
+
+@editor.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, default=("editor",), show_default=True,
+              type=click.Choice(["editor"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def editor_add(name, roles, password_stdin):
+    """Create an editor account; asks for the password twice (stored only hashed)."""
+    account = _accounts("add_editor", name, _read_password(password_stdin), roles)
+    click.echo(f"editor {account['username']} added ({', '.join(account['roles'])})")
+
+
+@editor.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def editor_passwd(name, password_stdin):
+    """Set an editor's password; signs the editor out everywhere."""
+    _accounts("set_password", name, _read_password(password_stdin))
+    click.echo(f"password of {name.strip().lower()} changed; their sessions are signed out")
+
+
+@editor.command("disable")
+@click.argument("name")
+def editor_disable(name):
+    """Disable an editor's account; signs the editor out everywhere."""
+    _accounts("set_disabled", name, True)
+    click.echo(f"editor {name.strip().lower()} disabled")
 
 
 @main.command()

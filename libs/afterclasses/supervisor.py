@@ -52,22 +52,57 @@ def _cli(name: str, *args: str) -> Child:
     return Child(name, [sys.executable, "-m", "afterclasses.cli", *args], {})
 
 
-def editor_token(data_dir: Path) -> str:
-    """The development editor token (kept in <data_dir>/editor-token, created once)."""
+DEV_EDITOR = "dev-editor"
+
+
+def _secret_file(path: Path, make) -> str:
+    """The secret kept in ``path``, made by ``make()`` and written (mode 600) the first time."""
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip()
+    value = make()
+    # created with mode 600 from the start: never readable by others, not even for a moment
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def dev_credentials(settings) -> tuple[str, str] | None:
+    """Development only: an editor API token (<data_dir>/editor-token) and the password of the
+    ``dev-editor`` account (<data_dir>/editor-password), both random, kept mode 600 and reused.
+
+    Outside development (``AFTERCLASSES_ENV``) nothing is created and None is returned: there is
+    no default password; operators add editors with ``afterclasses editor add``.
+    """
+    if settings.env != "development":
+        return None
+    import secrets
+
+    from afterclasses_ingest import accounts
     from afterclasses_ingest.bootstrap import bootstrap
     from afterclasses_ingest.domain.handlers import utcnow
 
-    path = data_dir / "editor-token"
-    if path.exists():
-        return path.read_text().strip()
-    import secrets
-
-    value = secrets.token_urlsafe(24)
-    with bootstrap().store.transaction() as tx:
-        tx.add_token(value, "dev-editor", ["editor"], utcnow())
-    path.write_text(value + "\n")
-    path.chmod(0o600)
-    return value
+    data_dir = Path(settings.data_dir)
+    ingest = bootstrap(settings)
+    try:
+        store = ingest.store
+        token = _secret_file(data_dir / "editor-token", lambda: secrets.token_urlsafe(24))
+        with store.transaction() as tx:
+            if tx.token_roles(token, utcnow()) is None:  # new, or the store was reset since
+                tx.add_token(token, DEV_EDITOR, ["editor"], utcnow())
+        password = _secret_file(data_dir / "editor-password", lambda: secrets.token_urlsafe(15))
+        with store.reading() as tx:
+            account = tx.get_editor(DEV_EDITOR)
+        if account is None:
+            accounts.add_editor(store, DEV_EDITOR, password)
+        elif accounts.check_password(store, DEV_EDITOR, password) is None:
+            # the store was reset or the password changed: the kept file is the truth in development
+            accounts.set_password(store, DEV_EDITOR, password)
+            accounts.set_disabled(store, DEV_EDITOR, False)
+        return token, password
+    finally:
+        ingest.close()
 
 
 def prepare(import_data: bool) -> None:
@@ -102,7 +137,9 @@ def run_embedded(import_data: bool = True) -> int:
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     prepare(import_data)
-    token = editor_token(data_dir)
+    from afterclasses_ingest.settings import IngestSettings
+
+    credentials = dev_credentials(IngestSettings.from_env())
     host = settings.bind_host
     web = _gunicorn("web", "afterclasses_web.wsgi:application", host, settings.web_port)
     web.env.update(AFTERCLASSES_INGEST_URL=f"http://{host}:{settings.ingest_port}",
@@ -137,7 +174,10 @@ def run_embedded(import_data: bool = True) -> int:
     search = next(c for c in children if c.name == "search")
     print(f"  open:    {web.url}/search?q=tennis&where=10469&age=8")
     print(f"  API:     {search.url}/v1/search?q=tennis&lat=40.8661&lon=-73.8510&radius_km=2")
-    print(f"  editor token (development only): {token}")
+    if credentials is not None:  # development only: elsewhere there is no default password
+        token, password = credentials
+        print(f"  editor token (development only): {token}")
+        print(f"  editor sign-in (development only): {web.url}/desk  user {DEV_EDITOR}  password {password}")
     print("Press Ctrl+C to stop.\n", flush=True)
     try:
         while not stopping:

@@ -25,9 +25,10 @@ def create_app(settings: IngestSettings | None = None, ingest: Ingest | None = N
         kind = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
         return error_response(exc.status, kind, exc.message, exc.details)
 
-    from afterclasses_ingest.api import review, routes
+    from afterclasses_ingest.api import review, routes, sessions
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(sessions.bp)
     app.register_blueprint(health_blueprint(lambda: {"database": ingest.store.ping}))
     return app

@@ -74,6 +74,11 @@ class RejectionSchema(StrictSchema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
+class SignInSchema(StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
 class PageSchema(StrictSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -18,6 +18,7 @@ class IngestSettings(Settings):
     datasets_dir: str = dataclasses.field(default_factory=_default_datasets_dir)
     relay_interval: float = 0.2  # seconds between outbox scans when idle
     relay_batch: int = 1000
+    editor_session_hours: float = 12.0  # lifetime of an editor's sign-in (bearer token)
 
     @property
     def database(self) -> str:

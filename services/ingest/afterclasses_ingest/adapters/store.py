@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -18,6 +18,7 @@ from afterclasses_ingest.adapters.tables import (
     activities,
     api_tokens,
     audit,
+    editors,
     outbox,
     providers,
     submissions,
@@ -248,14 +249,50 @@ class Tx:
         return self.conn.execute(q).scalar_one()
 
     # tokens ----------------------------------------------------------------------------
-    def token_roles(self, token: str) -> tuple[str, set[str]] | None:
+    def token_roles(self, token: str, now: dt.datetime) -> tuple[str, set[str]] | None:
+        """The name and roles of a token; None when unknown, revoked or expired at ``now``."""
         q = select(api_tokens).where(api_tokens.c.token_hash == hash_token(token))
         row = self.conn.execute(q).mappings().first()
-        return (row["name"], set(row["roles"].split())) if row else None
+        if row is None or (row["expires_at"] is not None and utc(row["expires_at"]) <= now):
+            return None
+        return row["name"], set(row["roles"].split())
 
-    def add_token(self, token: str, name: str, roles: Iterable[str], at: dt.datetime) -> None:
+    def add_token(self, token: str, name: str, roles: Iterable[str], at: dt.datetime,
+                  expires_at: dt.datetime | None = None, editor: str | None = None) -> None:
+        """Store a token (hashed). ``expires_at`` None: it never expires (tokens made by the CLI);
+        ``editor``: the account whose sign-in made it, so disabling the account revokes it."""
         self.conn.execute(insert(api_tokens), [{"token_hash": hash_token(token), "name": name,
-                                                "roles": " ".join(sorted(roles)), "created_at": at}])
+                                                "roles": " ".join(sorted(roles)), "created_at": at,
+                                                "expires_at": expires_at, "editor": editor}])
+
+    def delete_token(self, token: str) -> bool:
+        res = self.conn.execute(delete(api_tokens).where(api_tokens.c.token_hash == hash_token(token)))
+        return res.rowcount == 1
+
+    def delete_tokens_of(self, editor: str) -> int:
+        """Revoke every sign-in session of an account."""
+        return self.conn.execute(delete(api_tokens).where(api_tokens.c.editor == editor)).rowcount
+
+    def delete_expired_tokens(self, now: dt.datetime) -> int:
+        q = delete(api_tokens).where(api_tokens.c.expires_at.is_not(None), api_tokens.c.expires_at <= now)
+        return self.conn.execute(q).rowcount
+
+    # editor accounts -------------------------------------------------------------------
+    def get_editor(self, username: str) -> dict | None:
+        row = self.conn.execute(select(editors).where(editors.c.username == username)).mappings().first()
+        if row is None:
+            return None
+        return {**row, "roles": set(row["roles"].split()), "created_at": utc(row["created_at"])}
+
+    def add_editor(self, username: str, password_hash: str, roles: Iterable[str], at: dt.datetime) -> None:
+        self.conn.execute(insert(editors), [{"username": username, "password_hash": password_hash,
+                                             "roles": " ".join(sorted(roles)), "created_at": at,
+                                             "disabled": False}])
+
+    def update_editor(self, username: str, **values) -> bool:
+        """Change ``password_hash`` or ``disabled`` of an account; False when there is none."""
+        res = self.conn.execute(update(editors).where(editors.c.username == username).values(**values))
+        return res.rowcount == 1
 
 
 __all__ = ["CatalogStore", "StoreUnavailable", "Tx", "canonical_json", "hash_token", "iso", "utc"]

@@ -1,4 +1,4 @@
-"""The relational model of the catalog, submissions, audit and outbox (SQLAlchemy Core).
+"""The relational model of the catalog, submissions, audit, outbox, tokens and editor accounts (SQLAlchemy Core).
 
 Portable between SQLite (embedded) and PostgreSQL: JSON columns, string UUIDs, UTC timestamps.
 """
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -118,5 +119,18 @@ api_tokens = Table(
     Column("name", String(200), nullable=False),
     Column("roles", String(200), nullable=False),  # space-separated, e.g. "editor"
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),  # sign-in sessions expire; CLI tokens (NULL) do not
+    Column("editor", String(100)),  # the account a sign-in session belongs to (revoked with it)
+    Index("ix_api_tokens_editor", "editor"),
+)
+
+editors = Table(
+    "editors",
+    metadata,
+    Column("username", String(100), primary_key=True),  # lower case
+    Column("password_hash", String(300), nullable=False),  # werkzeug's "method$salt$hash"; never the password
+    Column("roles", String(200), nullable=False),  # space-separated, e.g. "editor"
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
 )
 

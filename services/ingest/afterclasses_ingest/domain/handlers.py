@@ -187,9 +187,11 @@ def review_item(tx: Tx, sub: dict) -> dict:
     item.update({
         "payload": sub["payload"],
         "submitted_by": sub["submitted_by"],
+        "decided_by": sub["decided_by"],
         "diff": [{"field": c.field, "old": c.old, "new": c.new} for c in changes],
     })
     if live is not None:
+        item["target_title"] = live["title"]  # the queue names the entry an edit corrects
         item["live_version"] = live["version"]
         item["base_version"] = sub["base_version"]
         item["stale"] = live["version"] != sub["base_version"]  # the entry changed since
