@@ -2,6 +2,7 @@
 neighbourhood on the map without shapely/GEOS in every image for a few hundred polygons."""
 from __future__ import annotations
 
+
 def representative_point(geometry: dict) -> tuple[float, float]:
     """(x, y) inside the largest polygon of a GeoJSON Polygon/MultiPolygon.
 

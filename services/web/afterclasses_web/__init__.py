@@ -11,6 +11,10 @@ def create_app(settings: WebSettings | None = None, search: SearchClient | None 
                ingest: IngestClient | None = None) -> Flask:
     settings = settings or WebSettings.from_env()
     app = Flask(__name__)
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     app.config.update(
         SECRET_KEY=settings.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -27,12 +31,13 @@ def create_app(settings: WebSettings | None = None, search: SearchClient | None 
 
     from afterclasses_web import pages, security
     from afterclasses_web.i18n import init_i18n
-    from afterclasses_web.views import catalog, search as search_views, suggest
+    from afterclasses_web.views import catalog, desk, submit, suggest
+    from afterclasses_web.views import search as search_views
 
     init_i18n(app)
     security.init_security(app, settings)
     pages.init_pages(app)
-    for module in (search_views, catalog, suggest):
+    for module in (search_views, catalog, suggest, submit, desk):
         app.register_blueprint(module.bp)
     return app
 

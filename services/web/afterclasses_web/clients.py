@@ -6,6 +6,7 @@ answer becomes :class:`ServiceDown` (the page says so with a 503), never a stack
 from __future__ import annotations
 
 import dataclasses
+from urllib.parse import quote
 
 import requests
 
@@ -83,3 +84,27 @@ class IngestClient(ServiceClient):
 
     def activity(self, activity_id: str) -> Reply:
         return self.call("GET", f"/v1/catalog/activities/{activity_id}")
+
+    # the editors' desk: ``token`` is the editor's sign-in session (a 401 means it expired or was revoked)
+    def sign_in(self, username: str, password: str) -> Reply:
+        return self.call("POST", "/v1/auth/sessions", json={"username": username, "password": password})
+
+    def sign_out(self, token: str) -> Reply:
+        return self.call("DELETE", "/v1/auth/sessions/current", token=token)
+
+    def review_queue(self, token: str, page: int, per_page: int) -> Reply:
+        return self.call("GET", "/v1/review/queue", token=token, params={"page": page, "per_page": per_page})
+
+    def review(self, token: str, submission_id: str) -> Reply:
+        return self.call("GET", f"/v1/review/{quote(submission_id, safe='')}", token=token)
+
+    def approve(self, token: str, submission_id: str, note: str | None, force: bool = False) -> Reply:
+        return self.call("POST", f"/v1/review/{quote(submission_id, safe='')}/approve", token=token,
+                         json={"note": note, "force": force})
+
+    def reject(self, token: str, submission_id: str, note: str) -> Reply:
+        return self.call("POST", f"/v1/review/{quote(submission_id, safe='')}/reject", token=token,
+                         json={"note": note})
+
+    def history(self, token: str, activity_id: str) -> Reply:
+        return self.call("GET", f"/v1/catalog/activities/{quote(activity_id, safe='')}/history", token=token)

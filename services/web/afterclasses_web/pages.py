@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g, render_template, request, send_from_directory, url_for
-from flask_babel import format_currency, format_decimal, format_timedelta, gettext, lazy_gettext, ngettext
+from flask_babel import format_currency, format_decimal, gettext, lazy_gettext, ngettext
 
 from afterclasses import taxonomy
 from afterclasses_web.clients import ServiceDown

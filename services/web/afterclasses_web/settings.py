@@ -23,6 +23,9 @@ class WebSettings(Settings):
     submit_rate_limit: str = "10 per hour;30 per day"  # per client address, for citizens' forms
     signin_rate_limit: str = "10 per 5 minutes"
     rate_limit_storage: str = "memory://"  # e.g. redis://host:6379 when several web workers share limits
+    # reverse proxies in front of the web that set X-Forwarded-For/-Proto: rate limits count per
+    # client address, so behind a proxy they must read the forwarded one (0: no proxy)
+    proxy_hops: int = 0
 
     def secret_key(self) -> str:
         if self.web_secret_key:

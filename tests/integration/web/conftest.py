@@ -4,7 +4,6 @@ routed through a WSGI transport adapter to the real Flask apps on one temporary 
 background processes do in production)."""
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -24,6 +23,17 @@ from tests.conftest import DATASETS
 EDITOR_TOKEN = "web-tests-editor-token"
 
 
+def _pep3333(app):
+    """wsgiadapter puts CONTENT_LENGTH in the environ as an int; PEP 3333 says str, and Werkzeug
+    3.1 fails on any request body without it."""
+
+    def wrapped(environ, start_response):
+        environ["CONTENT_LENGTH"] = str(environ.get("CONTENT_LENGTH") or "")
+        return app(environ, start_response)
+
+    return wrapped
+
+
 class InProcessStack:
     def __init__(self, ingest_settings, search_settings, web_settings):
         self.ingest_app = create_ingest(ingest_settings)
@@ -34,8 +44,8 @@ class InProcessStack:
         self.search_app = create_search(search_settings)
         self.web_app = create_web(web_settings)
         web = self.web_app.extensions["afterclasses_web"]
-        web.search.mount(WSGIAdapter(self.search_app))
-        web.ingest.mount(WSGIAdapter(self.ingest_app))
+        web.search.mount(WSGIAdapter(_pep3333(self.search_app)))
+        web.ingest.mount(WSGIAdapter(_pep3333(self.ingest_app)))
         self.web_app.config.update(TESTING=True)
         with self.ingest.store.transaction() as tx:
             tx.add_token(EDITOR_TOKEN, "alice", ["editor"], utcnow())

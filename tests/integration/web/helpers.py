@@ -17,4 +17,4 @@ def publish(stack, sync: bool = True, provider: dict | None = None, **fields) ->
     assert done.status_code == 200, done.get_json()
     if sync:
         stack.sync()
-    return done.get_json()["entry_id"] if "entry_id" in done.get_json() else done.get_json()["target_id"]
+    return done.get_json()["result_id"]

@@ -4,9 +4,9 @@ import csv
 
 import pytest
 
+from afterclasses.geo import contains, representative_point
 from afterclasses_ingest.importer import PARSERS, ParseContext, ParseError, load_gazetteer
 from afterclasses_ingest.importer import parsers as p
-from afterclasses.geo import contains, representative_point
 from afterclasses_ingest.importer.gazetteer import GAZETTEER_DIR, _features
 
 

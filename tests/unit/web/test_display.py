@@ -31,19 +31,22 @@ def test_ages(ctx):
 
 def test_price(ctx):
     assert pages.price({"price": {"free": True}}) == "free"
-    assert pages.price({"price": {"free": False, "amount": 40, "currency": "USD", "period": "month"}}) == "$40 per month"
+    monthly = {"free": False, "amount": 40, "currency": "USD", "period": "month"}
+    assert pages.price({"price": monthly}) == "$40 per month"
     assert pages.price({"price": None}) == ""
 
 
 def test_schedule_groups_days_sharing_a_time(ctx):
-    sessions = [{"weekday": "wed", "start": "16:00", "end": "17:30"}, {"weekday": "mon", "start": "16:00", "end": "17:30"},
+    sessions = [{"weekday": "wed", "start": "16:00", "end": "17:30"},
+                {"weekday": "mon", "start": "16:00", "end": "17:30"},
                 {"weekday": "sat", "start": "10:00", "end": "11:00"}]
     assert pages.schedule(sessions) == "Mon, Wed 16:00–17:30 · Sat 10:00–11:00"
     assert [day for day, _ in pages.weekly(sessions)] == ["Monday", "Wednesday", "Saturday"]
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/x", "/\\evil.example", "javascript:alert(1)",
-                                    "evil.example", "/ok\r\nSet-Cookie: x=1", "\\\\evil.example", " //evil.example"])
+@pytest.mark.parametrize("target", [
+    "//evil.example", "https://evil.example/x", "/\\evil.example", "javascript:alert(1)", "evil.example",
+    "/ok\r\nSet-Cookie: x=1", "\\\\evil.example", " //evil.example"])
 def test_safe_next_refuses_other_sites(ctx, target):
     assert safe_next(target, "/desk") == "/desk"
 

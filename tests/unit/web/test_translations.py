@@ -25,7 +25,8 @@ def test_every_string_in_the_code_has_a_russian_translation(tmp_path):
     translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy
                   and (all(m.string) if isinstance(m.string, tuple) else True)}
     missing = sorted(str(m) for m in _extract(tmp_path) - translated)
-    assert not missing, f"{len(missing)} strings lack a Russian translation (run `make translations`, then translate): {missing[:20]}"
+    assert not missing, (f"{len(missing)} strings lack a Russian translation "
+                         f"(run `make translations`, then translate): {missing[:20]}")
 
 
 def test_russian_plurals_have_three_forms():

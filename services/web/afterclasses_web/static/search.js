@@ -2,6 +2,11 @@
    the forms and links work without it. No inline scripts (the CSP forbids them). */
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+
+  // on a phone the filters start folded, so the first result is on the first screen
+  var filters = document.querySelector("details.facets-box");
+  if (filters && window.matchMedia("(max-width: 999px)").matches) filters.open = false;
 
   function debounce(fn, ms) {
     var t;

@@ -1,0 +1,486 @@
+"""The editors' desk: sign in and out, the review queue, one submission side by side with the live
+entry, approve or reject with a note, and an entry's audit history.
+
+The web holds nothing durable: accounts live in ingest, and the editor's ingest session token is
+kept only in the signed session cookie (HttpOnly, SameSite=Lax). Ingest decides who may do what;
+when it answers 401 (the session expired or was revoked) the cookie's token is dropped and the
+editor is sent to sign in again, then back to the page they were on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_datetime, format_timedelta, gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from afterclasses_web.clients import ServiceDown
+from afterclasses_web.pages import DAY_NAMES_LONG, WEEKDAYS, category_label, number, price
+from afterclasses_web.security import limiter, safe_next
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+SESSION_KEY = "desk"  # {"token", "name", "roles", "expires_at"} of the signed-in editor
+PER_PAGE = 20
+# ingest's ids are UUIDs; anything else is no page here (and "queue" is not a submission's id)
+_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+_SUBMISSION_ID = re.compile(r"^[0-9a-fA-F-]{1,64}$")
+
+KINDS = {"activity": lazy_gettext("New activity"), "provider": lazy_gettext("New provider"),
+         "edit": lazy_gettext("Correction"), "import": lazy_gettext("Import")}
+STATUSES = {"pending": lazy_gettext("waiting for review"), "approved": lazy_gettext("approved"),
+            "rejected": lazy_gettext("rejected"), "importing": lazy_gettext("importing")}
+# the activity's fields in the order the desk shows them (ActivityFieldsSchema's order)
+ACTIVITY_FIELDS = ("title", "description", "category", "tags", "age_min", "age_max", "gender", "sessions",
+                   "price", "language", "accessibility", "venue", "verified_at")
+PROVIDER_FIELDS = ("name", "kind", "phone", "email", "website", "address")
+LABELS = {
+    "title": lazy_gettext("Title"), "description": lazy_gettext("Description"),
+    "category": lazy_gettext("Category"), "tags": lazy_gettext("Keywords"), "age_min": lazy_gettext("From age"),
+    "age_max": lazy_gettext("To age"), "gender": lazy_gettext("For"), "sessions": lazy_gettext("Days and times"),
+    "price": lazy_gettext("Price"), "language": lazy_gettext("Language"),
+    "accessibility": lazy_gettext("Accessibility"), "venue": lazy_gettext("Place"),
+    "verified_at": lazy_gettext("Last verified"), "name": lazy_gettext("Name"), "kind": lazy_gettext("Kind"),
+    "phone": lazy_gettext("Phone"), "email": lazy_gettext("E-mail"), "website": lazy_gettext("Website"),
+    "address": lazy_gettext("Address"), "district": lazy_gettext("District"), "city": lazy_gettext("City"),
+    "lat": lazy_gettext("Latitude"), "lon": lazy_gettext("Longitude"),
+    "approximate": lazy_gettext("Point is approximate"), "free": lazy_gettext("Free"),
+    "amount": lazy_gettext("Amount"), "currency": lazy_gettext("Currency"), "period": lazy_gettext("Period"),
+    "*": lazy_gettext("Whole entry (created)"), "status": lazy_gettext("Status"),
+}
+GENDERS = {"any": lazy_gettext("boys and girls"), "boys": lazy_gettext("boys only"),
+           "girls": lazy_gettext("girls only")}
+STALE = lazy_gettext("The entry changed since this correction was made — review the diff and approve anyway.")
+
+
+# --- forms ----------------------------------------------------------------------------------
+
+class SignInForm(FlaskForm):
+    username = StringField(lazy_gettext("Username"), [DataRequired(lazy_gettext("Enter your username.")),
+                                                      Length(max=100)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField(lazy_gettext("Password"), [DataRequired(lazy_gettext("Enter your password.")),
+                                                        Length(max=1024)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class SignOutForm(FlaskForm):
+    """Only the CSRF token: signing out is a POST no other site can make."""
+
+
+class ApproveForm(FlaskForm):
+    note = TextAreaField(lazy_gettext("Note (optional)"), [Optional(), Length(max=5000)], render_kw={"rows": 3})
+    force = BooleanField(lazy_gettext("I have reviewed the diff against the live entry: approve anyway"))
+
+
+class RejectForm(FlaskForm):
+    reject_note = TextAreaField(lazy_gettext("Why it is rejected (required; the submitter sees it)"),
+                                [DataRequired(lazy_gettext("Say why, so the submitter knows what to fix.")),
+                                 Length(max=5000)], render_kw={"rows": 3})
+
+
+# --- the signed-in editor ---------------------------------------------------------------------
+
+def _web():
+    return current_app.extensions["afterclasses_web"]
+
+
+def current_editor() -> dict | None:
+    """The signed-in editor as kept in the session cookie, or None."""
+    editor = session.get(SESSION_KEY)
+    return editor if isinstance(editor, dict) and editor.get("token") else None
+
+
+def _here() -> str:
+    """Where to come back to after signing in: this page, or for a decision the submission's page."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    if (request.view_args or {}).get("submission_id"):
+        return url_for(".review", submission_id=request.view_args["submission_id"])
+    return url_for(".queue")
+
+
+def _to_signin(next_path: str | None = None):
+    return redirect(url_for(".signin", next=next_path or _here()))
+
+
+def editor_required(view):
+    """Anonymous visitors go to sign in, and come back here afterwards."""
+
+    @functools.wraps(view)
+    def inner(*args, **kwargs):
+        if current_editor() is None:
+            return _to_signin()
+        return view(*args, **kwargs)
+
+    return inner
+
+
+def _ingest(call: str, *args, back_to: str | None = None, **kwargs):
+    """Call ingest as the signed-in editor.
+
+    A 401 (the session expired or was revoked) forgets the token and sends the editor to sign in,
+    then back to ``back_to`` (default: this page); a 403 is this page's answer.
+    """
+    reply = getattr(_web().ingest, call)(current_editor()["token"], *args, **kwargs)
+    if reply.status == 401:
+        session.pop(SESSION_KEY, None)
+        flash(gettext("Your session has ended. Please sign in again."), "error")
+        abort(_to_signin(back_to))
+    if reply.status == 403:
+        abort(make_response(render_template("error.html", status=403, title=gettext("Not allowed"),
+                                            message=gettext("Your account may not review submissions.")), 403))
+    return reply
+
+
+def _check_id(value: str, pattern: re.Pattern = _SUBMISSION_ID) -> None:
+    if not pattern.match(value):
+        abort(404)
+
+
+@bp.context_processor
+def _desk_context():
+    return {"desk_editor": current_editor(), "desk_label": label}
+
+
+# --- sign in and out ----------------------------------------------------------------------------
+
+def _signin_limit() -> str:
+    return _web().settings.signin_rate_limit
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+# per client address, and only failed attempts count: an office of editors behind one address
+# can sign in all day, a password guesser cannot
+@limiter.limit(_signin_limit, methods=["POST"], deduct_when=lambda resp: resp.status_code != 302)
+def signin():
+    # `next` goes through safe_next only: //evil.example, https://…, /\evil.example stay on the site
+    wanted = safe_next(request.args.get("next"), "")
+    target = wanted or url_for(".queue")
+    if request.method == "GET" and current_editor() is not None:
+        return redirect(target)
+    form = SignInForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        reply = _web().ingest.sign_in(form.username.data.strip(), form.password.data)
+        if reply.status == 201:
+            previous, lang = current_editor(), session.get("lang")
+            session.clear()  # nothing of the anonymous visit carries over into the editor's session
+            if previous is not None:  # signing in again (maybe as someone else): the old token goes
+                _revoke(previous["token"])
+            if lang:
+                session["lang"] = lang
+            body = reply.body
+            session[SESSION_KEY] = {"token": body["token"], "name": body["name"], "roles": body["roles"],
+                                    "expires_at": body["expires_at"]}
+            flash(gettext("Signed in as %(name)s.", name=body["name"]))
+            return redirect(target)
+        # one message whatever was wrong (ingest says no more either)
+        error, status = gettext("Wrong username or password."), 401
+    elif form.is_submitted():
+        status = 400
+        if form.csrf_token.errors:
+            error = gettext("The form expired. Please sign in again.")
+    return render_template("desk/signin.html", form=form, error=error, next=wanted), status
+
+
+def _revoke(token: str) -> None:
+    try:
+        _web().ingest.sign_out(token)
+    except ServiceDown:
+        pass  # forgotten by this session anyway; the token expires on its own within hours
+
+
+@bp.post("/signout")
+def signout():
+    editor = current_editor()
+    if not SignOutForm().validate_on_submit():
+        flash(gettext("The form expired. Please try again."), "error")
+        return redirect(url_for(".queue") if editor else url_for(".signin"))
+    session.pop(SESSION_KEY, None)
+    if editor is not None:
+        _revoke(editor["token"])  # revoked in ingest, not only forgotten here
+    flash(gettext("You have signed out."))
+    return redirect(url_for(".signin"))
+
+
+# --- the queue, one submission, the decisions ----------------------------------------------------
+
+@bp.get("")
+@editor_required
+def queue():
+    page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
+    body = _ingest("review_queue", page, PER_PAGE).body
+    pages = max(1, -(-body["total"] // PER_PAGE))
+    items = [{**item, "title": submission_title(item)} for item in body["items"]]
+    return render_template("desk/queue.html", items=items, total=body["total"], page=page, pages=pages)
+
+
+@bp.get("/submissions/<submission_id>")
+@editor_required
+def review(submission_id: str):
+    _check_id(submission_id)
+    return _review_page(_detail(submission_id), ApproveForm(formdata=None), RejectForm(formdata=None))
+
+
+@bp.post("/submissions/<submission_id>/approve")
+@editor_required
+def approve(submission_id: str):
+    _check_id(submission_id)
+    back = url_for(".review", submission_id=submission_id)
+    detail = _detail(submission_id, back_to=back)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        return _review_page(detail, form, RejectForm(formdata=None), status=400)
+    reply = _ingest("approve", submission_id, form.note.data or None, bool(form.force.data), back_to=back)
+    if reply.ok:
+        link = _live_link(detail["kind"], reply.body.get("result_id"))
+        message = Markup("{} <a href=\"{}\">{}</a> {}").format(
+            gettext("Approved “%(title)s”.", title=submission_title(detail)), link,
+            gettext("See the live entry"), gettext("(the site shows the change within a few seconds)"))
+        flash(message if link else gettext("Approved “%(title)s”.", title=submission_title(detail)))
+        return redirect(url_for(".queue"))
+    if reply.status == 409 and "live_version" in (reply.body.get("details") or {}):
+        # written against an older version of the entry: show the diff against the live entry again,
+        # with the box that approves anyway
+        form.force.errors = [str(STALE)]
+        return _review_page(_detail(submission_id, back_to=back), form, RejectForm(formdata=None), status=409,
+                            stale_refused=True)
+    return _refused(reply, detail, form, RejectForm(formdata=None))
+
+
+@bp.post("/submissions/<submission_id>/reject")
+@editor_required
+def reject(submission_id: str):
+    _check_id(submission_id)
+    back = url_for(".review", submission_id=submission_id)
+    detail = _detail(submission_id, back_to=back)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _review_page(detail, ApproveForm(formdata=None), form, status=400)
+    reply = _ingest("reject", submission_id, form.reject_note.data.strip(), back_to=back)
+    if reply.ok:
+        flash(gettext("Rejected “%(title)s”. The submitter sees your note.", title=submission_title(detail)))
+        return redirect(url_for(".queue"))
+    return _refused(reply, detail, ApproveForm(formdata=None), form)
+
+
+def _refused(reply, detail: dict, approve_form: ApproveForm, reject_form: RejectForm):
+    """ingest said no: already decided (by another editor, most likely), or the edit no longer applies."""
+    if reply.status == 404:
+        abort(404)
+    if reply.status == 409:
+        detail = _detail(detail["id"])
+        if detail["status"] != "pending":
+            flash(gettext("This submission was already decided by another editor; nothing was changed."), "error")
+            return redirect(url_for(".review", submission_id=detail["id"]))
+    # still pending: the edit no longer applies (the entry was withdrawn, or the merge breaks a rule)
+    problem = reply.body.get("message") or gettext("The decision could not be saved.")
+    return _review_page(detail, approve_form, reject_form, status=reply.status, problem=problem)
+
+
+def _detail(submission_id: str, back_to: str | None = None) -> dict:
+    reply = _ingest("review", submission_id, back_to=back_to)
+    if reply.status == 404:
+        abort(404)
+    return reply.body
+
+
+def _review_page(detail: dict, approve_form: ApproveForm, reject_form: RejectForm, status: int = 200,
+                 stale_refused: bool = False, problem: str | None = None):
+    live = None
+    if detail["kind"] == "edit" and detail.get("target_id"):
+        reply = _web().ingest.activity(detail["target_id"])
+        live = reply.body if reply.ok else None
+    rows = comparison(detail, live)
+    return render_template("desk/review.html", s=detail, title=submission_title(detail), rows=rows, live=live,
+                           approve_form=approve_form, reject_form=reject_form, stale_refused=stale_refused,
+                           problem=problem, provider=_new_provider(detail)), status
+
+
+def _live_link(kind: str, result_id: str | None) -> str | None:
+    if not result_id:
+        return None
+    if kind == "provider":
+        return url_for("catalog.provider", provider_id=result_id)
+    return url_for("catalog.activity", activity_id=result_id)
+
+
+# --- history -------------------------------------------------------------------------------------
+
+@bp.get("/activities/<activity_id>/history")
+@editor_required
+def history(activity_id: str):
+    _check_id(activity_id, _ID)
+    reply = _ingest("history", activity_id)
+    if reply.status == 404:
+        abort(404)
+    live = _web().ingest.activity(activity_id)
+    changes = [{**c, "lines_old": value_lines(c["field"], c["old"]), "lines_new": value_lines(c["field"], c["new"])}
+               for c in reply.body["changes"]]
+    changes.sort(key=lambda c: c["at"], reverse=True)  # newest first; one change's fields keep their order
+    return render_template("desk/history.html", activity_id=activity_id, changes=changes,
+                           live=live.body if live.ok else None)
+
+
+# --- showing values ------------------------------------------------------------------------------
+
+def submission_title(item: dict) -> str:
+    payload = item.get("payload") or {}
+    if item["kind"] == "activity":
+        return (payload.get("activity") or {}).get("title") or ""
+    if item["kind"] == "provider":
+        return (payload.get("provider") or {}).get("name") or ""
+    if item["kind"] == "edit":
+        return item.get("target_title") or payload.get("activity_id") or ""
+    return item.get("id", "")
+
+
+def _new_provider(detail: dict) -> dict | None:
+    """The provider a new activity brings along (shown under the activity), if any."""
+    payload = detail.get("payload") or {}
+    if detail["kind"] != "activity":
+        return None
+    if payload.get("provider"):
+        return {"rows": [_row(k, None, payload["provider"].get(k), False) for k in PROVIDER_FIELDS]}
+    if payload.get("provider_id"):
+        return {"id": payload["provider_id"]}
+    return None
+
+
+def _row(field: str, old, new, changed: bool) -> dict:
+    return {"field": field, "label": label(field), "old": value_lines(field, old), "new": value_lines(field, new),
+            "changed": changed}
+
+
+def comparison(detail: dict, live: dict | None) -> list[dict]:
+    """The rows of the review table: for a correction every field with its live and proposed value
+    (changed rows flagged); for a new entry its fields as proposed."""
+    payload = detail.get("payload") or {}
+    if detail["kind"] == "edit":
+        changed = {d["field"]: d for d in detail.get("diff") or []}
+        current = live or {}
+        fields = [f for f in ACTIVITY_FIELDS if f in current or f in changed]
+        fields += [f for f in changed if f not in fields]
+        rows = []
+        for f in fields:
+            old = changed[f]["old"] if f in changed else current.get(f)
+            new = changed[f]["new"] if f in changed else current.get(f)
+            rows.append(_row(f, old, new, f in changed))
+        return rows
+    if detail["kind"] == "activity":
+        doc = payload.get("activity") or {}
+        return [_row(f, None, doc.get(f), True) for f in ACTIVITY_FIELDS if f in doc]
+    if detail["kind"] == "provider":
+        doc = payload.get("provider") or {}
+        return [_row(f, None, doc.get(f), True) for f in PROVIDER_FIELDS if f in doc]
+    return [_row(d["field"], d["old"], d["new"], True) for d in detail.get("diff") or []]
+
+
+def label(field: str) -> str:
+    return str(LABELS.get(field, field))
+
+
+def _when(value) -> str:
+    try:
+        return format_datetime(dt.datetime.fromisoformat(value), "medium")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def value_lines(field: str, value) -> list[str]:
+    """A stored value as lines a person reads (no JSON): sessions one a line, a place as its parts,
+    a price as "$40 per month", the category by its name. [] for an empty value."""
+    if value is None or value == "" or value == [] or value == {}:
+        return []
+    if field == "sessions" and isinstance(value, list):
+        def key(s):
+            return (WEEKDAYS.index(s["weekday"]) if s.get("weekday") in WEEKDAYS else 9, s.get("start") or "")
+
+        return [f"{DAY_NAMES_LONG.get(s.get('weekday'), s.get('weekday'))} {s.get('start')}–{s.get('end')}"
+                for s in sorted((s for s in value if isinstance(s, dict)), key=key)]
+    if field == "price" and isinstance(value, dict):
+        shown = price({"price": value})
+        return [shown] if shown else _dict_lines(value)
+    if field == "venue" and isinstance(value, dict):
+        lines = [f"{label(k)}: {value[k]}" for k in ("name", "address", "district", "city") if value.get(k)]
+        if value.get("lat") is not None:
+            point = f"{value['lat']}, {value.get('lon')}"  # every digit: a moved point must show
+            if value.get("approximate"):
+                point += " " + gettext("(approximate: the district's point)")
+            lines.append(gettext("Point: %(point)s", point=point))
+        return lines
+    if field == "category":
+        name = category_label(value)
+        return [f"{name} ({value})" if name != value else str(value)]
+    if field == "gender":
+        return [str(GENDERS.get(value, value))]
+    if field in ("age_min", "age_max") and isinstance(value, int | float):
+        return [number(value)]
+    if field == "tags" and isinstance(value, list):
+        return [", ".join(str(t) for t in value)]
+    if field in ("verified_at", "at"):
+        return [_when(value)]
+    if field == "status":
+        return [str(STATUSES.get(value, value))]
+    if isinstance(value, bool):
+        return [gettext("yes") if value else gettext("no")]
+    if isinstance(value, dict):
+        return _dict_lines(value)
+    if isinstance(value, list):
+        return [", ".join(value_lines("", v)) for v in value]
+    if isinstance(value, float):
+        return [number(value)]
+    return [str(value)]
+
+
+def _dict_lines(value: dict) -> list[str]:
+    """A whole object (e.g. a new entry in the history) as "Field: value" lines, in the desk's order."""
+    order = [*ACTIVITY_FIELDS, *PROVIDER_FIELDS]
+    keys = sorted(value, key=lambda k: (order.index(k) if k in order else len(order), k))
+    lines = []
+    for k in keys:
+        shown = value_lines(k, value[k])
+        if shown:
+            lines.append(f"{label(k)}: {'; '.join(shown)}")
+    return lines
+
+
+@bp.app_template_filter("desk_when")
+def desk_when(value: str | None) -> str:
+    return _when(value) if value else ""
+
+
+@bp.app_template_filter("desk_waiting")
+def desk_waiting(value: str | None) -> str:
+    """How long a submission has waited: "3 days", "5 hours"."""
+    if not value:
+        return ""
+    waited = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(value)
+    return format_timedelta(max(waited, dt.timedelta(0)), granularity="minute")
+
+
+@bp.app_template_filter("desk_status")
+def desk_status(value: str) -> str:
+    return str(STATUSES.get(value, value))
+
+
+@bp.app_template_filter("desk_kind")
+def desk_kind(value: str) -> str:
+    return str(KINDS.get(value, value))

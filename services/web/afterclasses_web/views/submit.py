@@ -1,0 +1,145 @@
+"""Citizens' submissions: a new activity, a new provider, a correction, and the page that follows one.
+
+Every POST runs the same steps (:func:`_send`): the form's own CSRF check (a failure re-renders
+what was typed, with a fresh token, and sends nothing), the honeypot (a filled one pretends
+success and sends nothing), then ingest, whose 422 messages go back next to their fields. The
+rate limit is shared by the three forms, per client address.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, gettext, lazy_gettext
+
+from afterclasses_web import forms
+from afterclasses_web.clients import ServiceDown
+from afterclasses_web.security import limiter
+
+bp = Blueprint("submit", __name__)
+
+_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")  # ids are UUIDs; anything else is no page of ours
+KINDS = {"activity": lazy_gettext("New activity"), "provider": lazy_gettext("New organisation"),
+         "edit": lazy_gettext("Correction"), "import": lazy_gettext("Import")}
+
+
+def _web():
+    return current_app.extensions["afterclasses_web"]
+
+
+# one budget for all the forms of this blueprint, so spreading posts over forms gains nothing
+_limit = limiter.shared_limit(lambda: _web().settings.submit_rate_limit, scope="submissions", methods=["POST"])
+
+
+@bp.route("/submit/activity", methods=["GET", "POST"])
+@_limit
+def new_activity():
+    form = forms.NewActivityForm()
+    if request.method == "POST":
+        return _send(form, lambda: forms.new_activity_body(form), lambda status: _page(form, status))
+    return _page(form)
+
+
+@bp.route("/submit/provider", methods=["GET", "POST"])
+@_limit
+def new_provider():
+    form = forms.ProviderForm()
+    if request.method == "POST":
+        return _send(form, lambda: forms.provider_body(form), lambda status: _page(form, status))
+    return _page(form)
+
+
+@bp.route("/activities/<activity_id>/correct", methods=["GET", "POST"])
+@_limit
+def correct_activity(activity_id: str):
+    live = _live(activity_id)
+    if request.method == "POST":
+        form = forms.CorrectionForm()
+        return _send(form, lambda: forms.correction_body(form, activity_id, live),
+                     lambda status: _page(form, status, live=live))
+    return _page(forms.CorrectionForm(data=forms.prefill(live)), live=live)
+
+
+@bp.get("/submissions/<submission_id>")
+def submitted(submission_id: str):
+    """The confirmation page; its address is the link to follow the submission."""
+    if not _ID.match(submission_id):
+        abort(404)
+    reply = _web().ingest.submission(submission_id)
+    if not reply.ok:
+        abort(404)
+    return render_template("submit/submitted.html", sub=reply.body, kinds=KINDS, when=_when)
+
+
+def _when(iso: str | None) -> str:
+    return format_datetime(dt.datetime.fromisoformat(iso), "medium") if iso else ""
+
+
+@bp.get("/submit/thanks")
+def thanks():
+    """Where a filled honeypot lands: it looks like success and nothing was sent."""
+    return render_template("submit/thanks.html")
+
+
+@bp.errorhandler(429)
+def _too_many(exc):
+    """Over the limit: the same form again with what was typed (the app's 429 page would lose it)."""
+    form_class = {"submit.new_activity": forms.NewActivityForm, "submit.new_provider": forms.ProviderForm,
+                  "submit.correct_activity": forms.CorrectionForm}.get(request.endpoint)
+    if form_class is None or request.method != "POST":
+        return render_template("error.html", status=429, title=gettext("Too many requests"),
+                               message=gettext("You have sent a lot in a short time. Please wait a while "
+                                               "and try again.")), 429
+    live = _live(request.view_args["activity_id"]) if form_class is forms.CorrectionForm else None
+    form = form_class()
+    form.general_errors.append(forms.TOO_MANY)
+    return _page(form, 429, live=live)
+
+
+def _live(activity_id: str) -> dict:
+    """The live activity a correction starts from (ingest's canonical entry)."""
+    if not _ID.match(activity_id):
+        abort(404)
+    reply = _web().ingest.activity(activity_id)
+    if not reply.ok or reply.body.get("status") != "published":
+        abort(404)
+    return reply.body
+
+
+def _send(form: forms.SubmissionForm, build, again):
+    """Validate, filter spam, submit to ingest; on success 303 to the confirmation page.
+
+    :param build: makes the :class:`forms.Built` body once the form is valid.
+    :param again: renders the form again with a status code.
+    """
+    valid = form.validate()
+    if form.csrf_failed:  # nothing is sent: the page comes back with a fresh token
+        form.general_errors.append(forms.EXPIRED)
+        return again(400)
+    if form.is_spam:  # before any other check: a bot learns nothing from our messages
+        return redirect(url_for(".thanks"), 303)
+    if not valid:
+        return again(422)
+    built = build()
+    try:
+        reply = _web().ingest.submit(built.body)
+    except ServiceDown:
+        form.general_errors.append(forms.DOWN)
+        return again(503)
+    if reply.ok:
+        flash(gettext("Thank you! Editors will review it soon."), "success")
+        return redirect(url_for(".submitted", submission_id=reply.body["id"]), 303)
+    forms.attach_errors(form, reply.field_errors, built.session_rows)
+    if not (reply.field_errors or form.general_errors):
+        form.general_errors.append(reply.body.get("message") or gettext("The submission was not accepted."))
+    return again(422 if reply.status == 422 else 400)
+
+
+def _page(form: forms.SubmissionForm, status: int = 200, live: dict | None = None):
+    template = {forms.NewActivityForm: "submit/activity.html", forms.ProviderForm: "submit/provider.html",
+                forms.CorrectionForm: "submit/correct.html"}[type(form)]
+    if isinstance(form, forms.ActivityFieldsForm):
+        form.pad_sessions(blank=2 if live is not None else 1)
+    return render_template(template, form=form, errors=forms.error_summary(form), live=live,
+                           legends=forms.GROUP_LEGENDS, group_anchor=forms.group_anchor), status

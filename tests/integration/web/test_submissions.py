@@ -1,0 +1,376 @@
+"""Citizens' forms over the real ingest API: new activity, new organisation, correction, the page
+that follows a submission; ingest's field errors inline, honeypot, rate limit."""
+from __future__ import annotations
+
+import dataclasses
+import html as htmllib
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from afterclasses_web.clients import ServiceDown
+from tests.factories import activity_fields
+from tests.integration.web.conftest import EDITOR_TOKEN, InProcessStack, csrf_token
+
+EDITOR = {"Authorization": f"Bearer {EDITOR_TOKEN}"}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+class _FormReader(HTMLParser):
+    """What a browser would send for the page's form with method=post: every named control's value."""
+
+    def __init__(self):
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._select = self._textarea = None
+        self._first_option = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.values[name] = a.get("value", "on")
+            else:
+                self.values[name] = a.get("value", "")
+        elif tag == "select" and name:
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = a.get("value", "")
+                self.values.setdefault(self._select, self._first_option)
+            if "selected" in a:
+                self.values[self._select] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def form_values(html: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(html[html.index('<form class="form-grid"'):])
+    values = reader.values
+    for key, value in values.items():  # a newline right after <textarea> is not content
+        values[key] = value.removeprefix("\r").removeprefix("\n") if value.startswith(("\r\n", "\n")) else value
+    return values
+
+
+def field_error(html: str, field_id: str) -> str:
+    """The inline message of a field, checking that the input points at it."""
+    found = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">(.*?)</p>', html, re.S)
+    assert found, f"no inline error for {field_id}"
+    control = re.search(rf'<(?:input|select|textarea)[^>]*\bid="{re.escape(field_id)}"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in control, control
+    assert re.search(rf'aria-describedby="[^"]*\b{re.escape(field_id)}-error\b', control), control
+    assert f'href="#{field_id}"' in html, f"the error summary does not link to {field_id}"
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+
+
+def field_value(html: str, field_id: str) -> str | None:
+    control = re.search(rf'<input[^>]*\bid="{re.escape(field_id)}"[^>]*>', html)
+    value = control and re.search(r'value="([^"]*)"', control.group(0))
+    return htmllib.unescape(value.group(1)) if value else None
+
+
+def queue(stack) -> list[dict]:
+    return stack.ingest_app.test_client().get("/v1/review/queue", headers=EDITOR).get_json()["items"]
+
+
+def review(stack, submission_id: str) -> dict:
+    return stack.ingest_app.test_client().get(f"/v1/review/{submission_id}", headers=EDITOR).get_json()
+
+
+def decide(stack, submission_id: str, action: str, note: str) -> dict:
+    reply = stack.ingest_app.test_client().post(f"/v1/review/{submission_id}/{action}", json={"note": note},
+                                                headers=EDITOR)
+    assert reply.status_code == 200, reply.get_json()
+    return reply.get_json()
+
+
+def live_activity(stack, **fields) -> str:
+    """An approved activity (ingest only; search needs no index for the correction form)."""
+    body = {"kind": "activity", "activity": activity_fields(**fields), "provider": {"name": "Junior Tennis League"}}
+    sub = stack.ingest_app.test_client().post("/v1/submissions", json=body).get_json()
+    return decide(stack, sub["id"], "approve", "ok")["result_id"]
+
+
+def new_activity_form(client, **values) -> dict:
+    """A filled new-activity form as the browser would send it (with the page's CSRF token)."""
+    page = client.get("/submit/activity").get_data(as_text=True)
+    form = form_values(page)
+    assert form["csrf_token"] == csrf_token(page)
+    form.update({"title": "Chess for beginners", "category": "sports.mind", "age_min": "7", "age_max": "12",
+                 "sessions-0-weekday": "wed", "sessions-0-start": "16:00", "sessions-0-end": "17:30",
+                 "price_amount": "40", "price_currency": "USD", "price_period": "month",
+                 "venue_name": "P.S. 121", "venue_address": "2750 Throop Ave", "venue_lat": "40.866",
+                 "venue_lon": "-73.851", "language": "en", "tags": "chess, strategy ,",
+                 "provider_name": "Bronx Chess Club", "provider_phone": "+1 718 555 0100",
+                 "submitter_name": "Ann", "submitter_email": "ann@example.org"})
+    form.update(values)
+    return form
+
+
+def submission_id(resp) -> str:
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    return resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+# --- new activity ----------------------------------------------------------------------------
+
+def test_new_activity_round_trip(stack, client):
+    resp = client.post("/submit/activity", data=new_activity_form(client))
+    sub_id = submission_id(resp)
+    assert resp.headers["Location"].endswith(f"/submissions/{sub_id}")
+
+    page = client.get(resp.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Thank you" in html and "Waiting for review" in html
+    assert f"/submissions/{sub_id}</a>" in html  # the address to keep, shown as a link
+
+    item = review(stack, sub_id)
+    assert item["kind"] == "activity" and item["status"] == "pending"
+    assert item["submitted_by"] == "ann@example.org"
+    activity = item["payload"]["activity"]
+    assert activity["title"] == "Chess for beginners" and activity["category"] == "sports.mind"
+    assert (activity["age_min"], activity["age_max"]) == (7, 12)
+    assert activity["sessions"] == [{"weekday": "wed", "start": "16:00", "end": "17:30"}]
+    assert activity["price"] == {"free": False, "amount": 40, "currency": "USD", "period": "month"}
+    assert activity["venue"]["lat"] == 40.866 and activity["venue"]["name"] == "P.S. 121"
+    assert activity["tags"] == ["chess", "strategy"]
+    assert item["payload"]["provider"]["name"] == "Bronx Chess Club"
+
+
+def test_the_form_is_labelled_for_everyone(client):
+    html = client.get("/submit/activity").get_data(as_text=True)
+    ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html)
+    controls = [i for i in ids if i not in ("csrf_token",)]
+    assert "title" in controls and "sessions-0-weekday" in controls and "provider_website" in controls
+    for control in controls:
+        assert f'<label for="{control}"' in html, f"{control} has no label"
+    assert html.count("<legend>") >= 6  # the groups are fieldsets with legends
+    nav = client.get("/").get_data(as_text=True)
+    assert 'href="/submit/activity"' in nav
+    russian = client.get("/submit/activity?lang=ru").get_data(as_text=True)
+    assert ">Спорт › Ракеточные виды › Теннис</option>" in russian  # categories in the page's language
+
+
+def test_ingest_field_errors_are_shown_next_to_their_fields_and_input_is_kept(stack, client):
+    form = new_activity_form(client, age_min="12", age_max="7", venue_lat="95", category="sports.nope",
+                             price_currency="dollars",
+                             # the first row left empty: the message must land on the row typed in
+                             **{"sessions-0-weekday": "", "sessions-0-start": "", "sessions-0-end": "",
+                                "sessions-1-weekday": "mon", "sessions-1-start": "17:00",
+                                "sessions-1-end": "16:00"})
+    page = client.post("/submit/activity", data=form)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "There is a problem" in html
+    assert "-90 and 90" in field_error(html, "venue_lat")
+    assert "Unknown category 'sports.nope'" in field_error(html, "category")
+    assert "later than the start" in field_error(html, "sessions-1-end")
+    assert "currency code" in field_error(html, "price_currency")
+    # what was typed is still there
+    assert field_value(html, "title") == "Chess for beginners"
+    assert field_value(html, "venue_lat") == "95" and field_value(html, "age_min") == "12"
+    assert field_value(html, "sessions-1-start") == "17:00"
+    assert '<option selected value="sports.nope">' in html
+    assert '<option selected value="mon">' in html
+    assert queue(stack) == []
+
+    # ingest checks rules across fields once each field is valid: the next round shows those
+    fixed = {**form_values(html), "venue_lat": "40.866", "category": "sports.mind", "price_currency": "USD",
+             "sessions-1-end": "18:00"}
+    html = client.post("/submit/activity", data=fixed).get_data(as_text=True)
+    assert "youngest age" in field_error(html, "age_max")
+    assert field_value(html, "age_max") == "7"
+    assert queue(stack) == []
+
+
+def test_title_is_required_before_anything_is_sent(stack, client):
+    page = client.post("/submit/activity", data=new_activity_form(client, title="  "))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "Give the activity a title." in field_error(html, "title")
+    assert field_value(html, "venue_name") == "P.S. 121"
+    assert queue(stack) == []
+
+
+def test_ingest_down_keeps_the_input(stack, client, monkeypatch):
+    def down(body):
+        raise ServiceDown("ingest", "ConnectionError")
+
+    monkeypatch.setattr(stack.web_app.extensions["afterclasses_web"].ingest, "submit", down)
+    page = client.post("/submit/activity", data=new_activity_form(client))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 503
+    assert "We kept what you typed" in html and field_value(html, "title") == "Chess for beginners"
+
+
+# --- new organisation ----------------------------------------------------------------------
+
+def test_new_provider_round_trip_and_errors(stack, client):
+    page = client.get("/submit/provider").get_data(as_text=True)
+    form = {**form_values(page), "provider_name": "Bronx Chess Club", "provider_kind": "non-profit",
+            "provider_email": "not-an-address", "provider_website": "https://chess.example.org"}
+    bad = client.post("/submit/provider", data=form)
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert "e-mail address" in field_error(html, "provider_email")
+    assert field_value(html, "provider_email") == "not-an-address"
+
+    form = {**form_values(html), "provider_email": "club@example.org"}
+    sub_id = submission_id(client.post("/submit/provider", data=form))
+    item = review(stack, sub_id)
+    assert item["kind"] == "provider"
+    assert item["payload"]["provider"] == {"name": "Bronx Chess Club", "kind": "non-profit",
+                                           "email": "club@example.org", "website": "https://chess.example.org",
+                                           "phone": None, "address": None}
+    assert "New organisation" in client.get(f"/submissions/{sub_id}").get_data(as_text=True)
+
+
+# --- corrections ---------------------------------------------------------------------------
+
+def test_correction_form_is_prefilled_and_sends_only_what_changed(stack, client):
+    activity_id = live_activity(stack, title="Junior tennis", age_max=12, tags=["tennis", "juniors"],
+                                price={"free": False, "amount": 25.5, "currency": "USD", "period": "session"},
+                                venue={"name": "P.S. 1", "address": "1 Main St", "lat": 40.712345, "lon": -73.9,
+                                       "district": "Bronx"})
+    page = client.get(f"/activities/{activity_id}/correct")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    values = form_values(html)
+    assert values["title"] == "Junior tennis" and values["category"] == "sports.racket.tennis"
+    assert values["age_min"] == "7" and values["age_max"] == "12"
+    assert values["sessions-0-weekday"] == "mon" and values["sessions-0-start"] == "15:00"
+    assert values["sessions-1-weekday"] == "" and values["sessions-2-weekday"] == ""  # rows to add to
+    assert values["price_amount"] == "25.5" and values["price_period"] == "session" and "price_free" not in values
+    assert values["venue_lat"] == "40.712345" and values["tags"] == "tennis, juniors"
+    assert values["description"] == "Tennis lessons for beginners."
+
+    values.update({"age_max": "14", "sessions-1-weekday": "thu", "sessions-1-start": "15:00",
+                   "sessions-1-end": "16:00"})
+    sub_id = submission_id(client.post(f"/activities/{activity_id}/correct", data=values))
+    item = review(stack, sub_id)
+    assert item["kind"] == "edit" and item["target_id"] == activity_id
+    assert set(item["payload"]["changes"]) == {"age_max", "sessions"}
+    assert item["payload"]["changes"]["sessions"][1] == {"weekday": "thu", "start": "15:00", "end": "16:00"}
+    assert {d["field"] for d in item["diff"]} == {"age_max", "sessions"}
+
+
+def test_moving_the_venue_sends_the_whole_venue(stack, client):
+    activity_id = live_activity(stack)
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    values.update(venue_address="2 Main St")
+    item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=values)))
+    assert item["payload"]["changes"] == {"venue": {"name": "P.S. 1", "address": "2 Main St", "lat": 40.7,
+                                                    "lon": -73.9, "district": "Bronx", "city": None,
+                                                    "approximate": False}}
+
+
+def test_what_the_form_cannot_show_is_left_alone(stack, client):
+    activity_id = live_activity(stack, price={"free": False}, gender="girls",
+                                venue={"name": "Park", "lat": 40.7, "lon": -73.9, "approximate": True})
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    assert values["gender"] == "girls"
+    values["title"] = "Renamed"
+    item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=values)))
+    assert item["payload"]["changes"] == {"title": "Renamed"}
+
+
+def test_a_correction_that_changes_nothing_shows_ingests_message(stack, client):
+    activity_id = live_activity(stack, description="Line one.\nLine two.", accessibility="Step-free.")
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    values["description"] = values["description"].replace("\n", "\r\n")  # as browsers send it
+    page = client.post(f"/activities/{activity_id}/correct", data=values)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "Name at least one field to change." in html
+    assert queue(stack) == []
+
+
+def test_a_correction_breaking_a_rule_is_explained_at_the_field(stack, client):
+    activity_id = live_activity(stack)
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    html = client.post(f"/activities/{activity_id}/correct", data={**values, "language": "English"}).get_data(
+        as_text=True)
+    assert "two-letter language code" in field_error(html, "language")
+    # a rule across fields, checked by ingest on the entry as the edit would leave it
+    html = client.post(f"/activities/{activity_id}/correct", data={**values, "age_min": "15"}).get_data(as_text=True)
+    assert "youngest age" in field_error(html, "age_max")
+    assert field_value(html, "age_min") == "15"
+    assert queue(stack) == []
+
+
+def test_correcting_an_unknown_activity_is_404(client):
+    assert client.get("/activities/no-such-activity/correct").status_code == 404
+    assert client.get("/submissions/no-such-submission").status_code == 404
+
+
+# --- spam ----------------------------------------------------------------------------------
+
+def test_a_filled_honeypot_pretends_success_and_sends_nothing(stack, client):
+    page = client.get("/submit/activity").get_data(as_text=True)
+    trap = re.search(r'<input[^>]*name="website_url"[^>]*>', page).group(0)
+    assert 'tabindex="-1"' in trap and 'autocomplete="off"' in trap
+    assert re.search(r'<div class="visually-hidden" aria-hidden="true">\s*<label for="website_url">', page)
+
+    resp = client.post("/submit/activity", data=new_activity_form(client, website_url="http://cheap.example"))
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/submit/thanks")
+    assert "Thank you" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert queue(stack) == []
+
+
+@pytest.fixture
+def limited(ingest_settings, search_settings, web_settings):
+    stack = InProcessStack(ingest_settings, search_settings,
+                           dataclasses.replace(web_settings, submit_rate_limit="2 per minute"))
+    yield stack
+    stack.close()
+
+
+def test_the_rate_limit_answers_429_and_keeps_the_input(limited):
+    client = limited.client()
+    for _ in range(2):
+        submission_id(client.post("/submit/activity", data=new_activity_form(client)))
+    page = client.post("/submit/activity", data=new_activity_form(client, title="Third in a minute"))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 429
+    assert "sent a lot in a short time" in html and field_value(html, "title") == "Third in a minute"
+    assert csrf_token(html)
+    # one budget for every form; reading the forms stays free
+    other = client.post("/submit/provider", data={**form_values(client.get("/submit/provider").get_data(as_text=True)),
+                                                  "provider_name": "Club"})
+    assert other.status_code == 429
+    assert client.get("/submit/activity").status_code == 200
+    assert len(queue(limited)) == 2
+
+
+# --- following a submission ---------------------------------------------------------------
+
+def test_the_follow_page_shows_the_editors_decision(stack, client):
+    approved = submission_id(client.post("/submit/activity", data=new_activity_form(client)))
+    rejected = submission_id(client.post("/submit/activity", data=new_activity_form(client, title="Dup")))
+
+    result = decide(stack, approved, "approve", "Thanks, checked by phone.")
+    decide(stack, rejected, "reject", "Already listed as “Chess for beginners”.")
+
+    html = client.get(f"/submissions/{approved}").get_data(as_text=True)
+    assert "Approved" in html and "Thanks, checked by phone." in html
+    assert f'href="/activities/{result["result_id"]}"' in html
+    html = client.get(f"/submissions/{rejected}").get_data(as_text=True)
+    assert "Not accepted" in html and "Already listed as “Chess for beginners”." in html
+    assert "Waiting for review" not in html
