@@ -8,9 +8,10 @@ run:        ## run every service on this machine with the real data (embedded mo
 test:       ## run the whole test suite (starts real Kafka, OpenSearch, PostgreSQL on loopback)
 	@bin/test $(PYTEST_ARGS)
 
-bench:      ## search latency over the real data and a 100k corpus
+bench:      ## search latency over the real data and a 100k corpus; the web's results page at 100k
 	@bin/bootstrap
-	@.venv/bin/python bench/search_latency.py
+	@status=0; .venv/bin/python bench/search_latency.py || status=1; \
+	  .venv/bin/python bench/web_results.py || status=1; exit $$status
 
 translations: ## refresh the web's message catalogs after changing user-facing text (then translate the .po)
 	@bin/bootstrap

@@ -50,8 +50,8 @@ _MESSAGES = {
     "A free activity has no amount.": lazy_gettext("A free activity has no amount."),
     "Give the currency of the amount.": lazy_gettext("Give the currency of the amount."),
     "Give both lat and lon, or neither.": lazy_gettext("Give both latitude and longitude, or neither."),
-    "Name at least one field to change.": lazy_gettext("Name at least one field to change."),
-    "Nothing differs from the live entry.": lazy_gettext("Nothing differs from the live entry."),
+    "Name at least one field to change.": lazy_gettext("Change at least one field."),
+    "Nothing differs from the live entry.": lazy_gettext("Nothing differs from what the site shows now."),
     "Must be greater than or equal to -90 and less than or equal to 90.":
         lazy_gettext("A latitude is between -90 and 90."),
     "Must be greater than or equal to -180 and less than or equal to 180.":
@@ -201,13 +201,14 @@ def _text(value) -> str | None:
     return value or None
 
 
-def _number(value):
+def _number(value, any_decimals: bool = False):
     """A number when the text is one ("7", "7.5", "7,5"), else the text itself so that ingest
-    reports it; None when blank."""
+    reports it; None when blank. A decimal comma is taken with up to two decimals ("1,000" stays
+    text: ambiguous), or with any number of them for ``any_decimals`` fields (coordinates)."""
     text = _text(value)
     if text is None:
         return None
-    if _DECIMAL_COMMA.match(text):  # "7,5" as typed in Russian; "1,000" stays text (ambiguous)
+    if (_COORDINATE_COMMA if any_decimals else _DECIMAL_COMMA).match(text):  # "7,5", "55,7558" as typed in Russian
         text = text.replace(",", ".")
     try:
         number = float(text)
@@ -217,6 +218,7 @@ def _number(value):
 
 
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$")
+_COORDINATE_COMMA = re.compile(r"^-?\d{1,3},\d+$")
 
 
 def _shown(number) -> str:
@@ -250,7 +252,8 @@ def activity_fields(form: ActivityFieldsForm) -> tuple[dict, list[int]]:
     if form.price_free.data or any(v is not None for v in (amount, currency, period)):
         price = {"free": bool(form.price_free.data), "amount": amount, "currency": currency, "period": period}
         price = {k: v for k, v in price.items() if v is not None}
-    venue = {k: (_number if k in ("lat", "lon") else _text)(form[f"venue_{k}"].data) for k in VENUE_KEYS}
+    venue = {k: _number(form[f"venue_{k}"].data, any_decimals=True) if k in ("lat", "lon")
+             else _text(form[f"venue_{k}"].data) for k in VENUE_KEYS}
     venue = {k: v for k, v in venue.items() if v is not None} or None
     fields = {
         "title": _text(form.title.data),

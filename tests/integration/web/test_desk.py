@@ -279,12 +279,12 @@ def test_a_stale_correction_is_approved_only_with_the_force_box(stack, carol):
     client = signed_in(stack)
     assert post_form(client, f"/desk/submissions/{first}", f"/desk/submissions/{first}/approve", {}).status_code == 302
     page = text(client.get(f"/desk/submissions/{second}"))
-    assert "the entry changed since this correction was made" in page.lower()
+    assert "the entry changed after this correction was written" in page.lower()
     assert 'name="force"' in page and "First title" in page and "Second title" in page
     refused = post_form(client, f"/desk/submissions/{second}", f"/desk/submissions/{second}/approve", {})
     assert refused.status_code == 409
     html = text(refused)
-    assert "the entry changed since this correction was made — review the diff and approve anyway" in html.lower()
+    assert "review the differences below; to approve it anyway, tick the box" in html.lower()
     assert 'name="force"' in html and 'aria-invalid="true"' in html
     forced = post_form(client, f"/desk/submissions/{second}", f"/desk/submissions/{second}/approve",
                        {"force": "y"})

@@ -298,7 +298,7 @@ def test_a_correction_that_changes_nothing_shows_ingests_message(stack, client):
     page = client.post(f"/activities/{activity_id}/correct", data=values)
     html = page.get_data(as_text=True)
     assert page.status_code == 422
-    assert "Name at least one field to change." in html
+    assert "Change at least one field." in html
     assert queue(stack) == []
 
 

@@ -66,7 +66,8 @@ LABELS = {
 }
 GENDERS = {"any": lazy_gettext("boys and girls"), "boys": lazy_gettext("boys only"),
            "girls": lazy_gettext("girls only")}
-STALE = lazy_gettext("The entry changed since this correction was made — review the diff and approve anyway.")
+STALE = lazy_gettext("The entry changed after this correction was written. "
+                     "Review the differences below; to approve it anyway, tick the box.")
 
 
 # --- forms ----------------------------------------------------------------------------------
