@@ -191,14 +191,17 @@ def free_port() -> int:
 
 
 class Server:
-    """The search API under gunicorn; always stopped by ``stop`` (called from a finally)."""
+    """A service under gunicorn — the search API unless ``app`` names another WSGI application
+    (``name`` is what messages call it); always stopped by ``stop`` (called from a finally)."""
 
-    def __init__(self, env: dict, log_path: Path):
+    def __init__(self, env: dict, log_path: Path, app: str = "afterclasses_search.wsgi:application",
+                 name: str = "search API"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.name = name
         self.log_path = log_path
         self.log = open(log_path, "w")
-        argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "afterclasses_search.wsgi:application"]
+        argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), app]
         env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": str(WORKERS)}
         self.proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -209,14 +212,15 @@ class Server:
             s.trust_env = False  # never through a proxy
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {self.log_path}")
+                    raise RuntimeError(f"{self.name}: gunicorn exited with {self.proc.returncode}; "
+                                       f"see {self.log_path}")
                 try:
                     if s.get(self.url + "/readyz", timeout=1).status_code == 200:
                         return time.perf_counter() - started
                 except requests.RequestException:
                     pass
                 time.sleep(0.1)
-        raise RuntimeError(f"search API not ready after {timeout} s; see {self.log_path}")
+        raise RuntimeError(f"{self.name} not ready after {timeout} s; see {self.log_path}")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
