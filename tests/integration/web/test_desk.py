@@ -357,3 +357,15 @@ def test_an_expired_session_sends_the_editor_to_sign_in_and_back(stack, carol):
                                                        "username": "carol", "password": PASSWORD})
     assert location(again)[1] == f"/desk/submissions/{sid}"
     assert client.get(location(again)[1]).status_code == 200
+
+
+def test_a_decision_leads_to_the_next_submission_waiting(stack, carol):
+    first, second = submit_activity(stack, title="First club"), submit_activity(stack, title="Second club")
+    client = signed_in(stack)
+    resp = post_form(client, f"/desk/submissions/{first}", f"/desk/submissions/{first}/approve", {})
+    assert location(resp)[1] == f"/desk/submissions/{second}"  # the oldest still waiting
+    page = text(client.get(f"/desk/submissions/{second}"))
+    assert "Approved “First club”." in page and "Second club" in page
+    resp = post_form(client, f"/desk/submissions/{second}", f"/desk/submissions/{second}/reject",
+                     {"reject_note": "Duplicate."})
+    assert location(resp)[1] == "/desk"  # none left

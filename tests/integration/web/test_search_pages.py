@@ -81,3 +81,27 @@ def test_russian_from_accept_language_and_switch(client):
     html = client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).get_data(as_text=True)
     assert '<html lang="ru">' in html
     assert '<html lang="en">' in client.get("/?lang=en").get_data(as_text=True)
+
+
+def test_a_day_filter_that_finds_nothing_says_how_many_match_without_it(stack, client):
+    publish(stack, title="Tennis A", sessions=[])
+    publish(stack, title="Tennis B", sessions=[])
+    html = client.get("/search?q=tennis&day=sat").get_data(as_text=True)
+    assert "0 activities" in html and "2 activities match without the days" in html
+    link = re.search(r'<a href="([^"]*)">show them</a>', html).group(1).replace("&amp;", "&")
+    assert "day=" not in link and "Tennis A" in client.get(link).get_data(as_text=True)
+
+
+def test_a_page_past_the_last_says_so(stack, client):
+    publish(stack, title="Tennis A")
+    html = client.get("/search?q=tennis&page=7").get_data(as_text=True)
+    assert "past the last one" in html and "Back to the first page" in html
+
+
+def test_home_page_chips_are_categories_that_have_activities(stack, client):
+    publish(stack, title="Chess", category="science.math")
+    html = client.get("/").get_data(as_text=True)
+    chips = re.findall(r'class="chip" href="/categories/([\w.-]+)"', html)
+    assert chips == ["science.math"]
+    categories = client.get("/categories/").get_data(as_text=True)
+    assert "/categories/science.math" in categories and "/categories/sports" not in categories

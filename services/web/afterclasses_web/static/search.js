@@ -6,7 +6,11 @@
 
   // on a phone the filters start folded, so the first result is on the first screen
   var filters = document.querySelector("details.facets-box");
-  if (filters && window.matchMedia("(max-width: 999px)").matches) filters.open = false;
+  var searchBox = document.querySelector("details.search-box");
+  if (window.matchMedia("(max-width: 999px)").matches) {
+    if (filters) filters.open = false;
+    if (searchBox) searchBox.open = false;
+  }
 
   function debounce(fn, ms) {
     var t;

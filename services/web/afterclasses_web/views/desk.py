@@ -256,7 +256,7 @@ def approve(submission_id: str):
             gettext("Approved “%(title)s”.", title=submission_title(detail)), link,
             gettext("See the live entry"), gettext("(the site shows the change within a few seconds)"))
         flash(message if link else gettext("Approved “%(title)s”.", title=submission_title(detail)))
-        return redirect(url_for(".queue"))
+        return redirect(_next_in_queue())
     if reply.status == 409 and "live_version" in (reply.body.get("details") or {}):
         # written against an older version of the entry: show the diff against the live entry again,
         # with the box that approves anyway
@@ -278,8 +278,16 @@ def reject(submission_id: str):
     reply = _ingest("reject", submission_id, form.reject_note.data.strip(), back_to=back)
     if reply.ok:
         flash(gettext("Rejected “%(title)s”. The submitter sees your note.", title=submission_title(detail)))
-        return redirect(url_for(".queue"))
+        return redirect(_next_in_queue())
     return _refused(reply, detail, ApproveForm(formdata=None), form)
+
+
+def _next_in_queue() -> str:
+    """After a decision, the next submission waiting (oldest first), so an editor with two hundred
+    works through them without going back to the list each time; the queue when none is left."""
+    reply = _ingest("review_queue", 1, 1)
+    items = reply.body.get("items") or [] if reply.ok else []
+    return url_for(".review", submission_id=items[0]["id"]) if items else url_for(".queue")
 
 
 def _refused(reply, detail: dict, approve_form: ApproveForm, reject_form: RejectForm):

@@ -12,6 +12,7 @@ bp = Blueprint("search", __name__)
 RADII = (1, 2, 5, 10, 25, 50)  # km choices of the "within" select; 0 means any distance
 DEFAULT_RADIUS = 10
 PER_PAGE = 20
+POPULAR = 10  # category chips on the home page
 SORTS = {"best": lazy_gettext("Best match"), "distance": lazy_gettext("Nearest"), "newest": lazy_gettext("Newest")}
 FACET_PARAMS = ("category", "day", "district", "age_band")
 
@@ -121,6 +122,7 @@ def home():
     return render_template("home.html", popular=_popular_categories())
 
 
+
 @bp.get("/search")
 def results(category_page: str | None = None):
     """The results page; also a category's page (``category_page``: that category preselected)."""
@@ -137,14 +139,31 @@ def results(category_page: str | None = None):
                                radii=RADII, sorts=SORTS, points="[]",
                                category_page=category_page), 400
     result = reply.body
+    without_days = 0
+    if not result["total"] and criteria.facets["day"]:
+        # most entries publish no schedule yet: say how many match if the days are dropped
+        criteria.facets["day"] = []
+        without_days = _web().search.search(criteria.api_params(str(get_locale()))).body.get("total", 0)
     pages = max(1, -(-result["total"] // PER_PAGE))
     points = [{"id": r["id"], "title": r["title"], "lat": r["venue"]["lat"], "lon": r["venue"]["lon"],
                "approximate": bool(r["venue"].get("approximate"))}
               for r in result["results"] if (r.get("venue") or {}).get("lat") is not None]
     return render_template("results.html", c=criteria, result=result, errors={}, radii=RADII, sorts=SORTS,
-                           pages=pages, points=json.dumps(points, ensure_ascii=False), category_page=category_page)
+                           pages=pages, points=json.dumps(points, ensure_ascii=False), category_page=category_page,
+                           without_days=without_days)
 
 
-def _popular_categories() -> list[str]:
-    return ["sports.team.football", "sports.racket.tennis", "sports.water", "arts.music", "arts.visual",
-            "arts.dance", "science", "education"]
+def _popular_categories() -> list[dict]:
+    """The subcategories with the most activities (the home page's chips): never a chip that
+    leads to nothing. None when search is down: the home page works without them."""
+    from flask_babel import get_locale
+
+    from afterclasses_web.clients import ServiceDown
+
+    try:
+        reply = _web().search.search([("per_page", "1"), ("lang", str(get_locale()))])
+    except ServiceDown:
+        return []
+    values = reply.body.get("facets", {}).get("category", []) if reply.ok else []
+    ranked = sorted((f for f in values if f.get("depth", 0) >= 1 and f["count"]), key=lambda f: -f["count"])
+    return ranked[:POPULAR]
