@@ -25,6 +25,17 @@ NYC_COUNTIES = {"36005": "Bronx", "36047": "Brooklyn", "36061": "Manhattan", "36
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+# Russian → Latin the way Moscow's own English signs spell it (BGN/PCGN-like): "Китай-город" →
+# "kitay-gorod", "Арбат" → "arbat"; a parent abroad types the Latin name
+_LATIN = dict(zip("абвгдежзийклмнопрстуфхцчшщъыьэюя",
+                  ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
+                   "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"], strict=True))
+
+
+def latin(text: str) -> str:
+    return "".join(_LATIN.get(c, c) for c in fold(text))
+
+
 def fold(text: str) -> str:
     """The comparison key of a name: lower case, ё→е, words separated by single spaces."""
     return _NON_WORD.sub(" ", text.lower().replace("ё", "е")).strip()
@@ -53,7 +64,8 @@ class Places:
     def __init__(self, places: list[Place]):
         self._by_key: dict[str, list[Place]] = {}
         for place in places:
-            self._by_key.setdefault(fold(place.name), []).append(place)
+            for key in {fold(place.name), latin(place.name)}:
+                self._by_key.setdefault(key, []).append(place)
         # (folded word suffix of a name, place): a prefix of any word of the name matches
         self._words = sorted(
             ((key[i:], place) for key, group in self._by_key.items() for place in group
@@ -63,7 +75,7 @@ class Places:
         self._keys = [w for w, _ in self._words]
 
     def __len__(self) -> int:
-        return sum(len(g) for g in self._by_key.values())
+        return len({place for group in self._by_key.values() for place in group})
 
     def resolve(self, text: str) -> Place | None:
         """The place ``text`` names (exactly, after folding), else the best suggestion, else None."""
@@ -91,7 +103,8 @@ class Places:
             if place not in seen:
                 seen.add(place)
                 found.append(place)
-        found.sort(key=lambda p: (not fold(p.name).startswith(key), _KIND_ORDER[p.kind], len(p.name), p.name))
+        found.sort(key=lambda p: (not (fold(p.name).startswith(key) or latin(p.name).startswith(key)),
+                                  _KIND_ORDER[p.kind], len(p.name), p.name))
         return found[:limit]
 
 

@@ -20,6 +20,9 @@ def places():
     ("савелки", "district", "Савёлки"),
     ("Китай-город", "metro", "Китай-город"),
     ("китай город", "metro", "Китай-город"),
+    ("Kitay-gorod", "metro", "Китай-город"),
+    ("Arbat", "district", "Арбат"),
+    ("Ramenki", "district", "Раменки"),
 ])
 def test_places_resolve_however_they_are_typed(places, text, kind, name):
     place = places.resolve(text)
