@@ -10,7 +10,7 @@ KINDS = ("activity", "provider", "edit")
 
 class SubmitterSchema(StrictSchema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    email = fields.Email(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class _Submission(StrictSchema):
@@ -40,6 +40,9 @@ class EditSubmissionSchema(_Submission):
 
     activity_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     changes = fields.Nested(ActivityFieldsSchema(partial=True), required=True)
+    # the version of the entry the correction was written against (what the citizen saw); when
+    # the entry changed since, editors see the correction as stale. Default: the live version.
+    base_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**53))
 
     @validates_schema
     def _not_empty(self, data, **kwargs):

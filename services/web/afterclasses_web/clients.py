@@ -76,8 +76,9 @@ class SearchClient(ServiceClient):
 class IngestClient(ServiceClient):
     name = "ingest"
 
-    def submit(self, body: dict) -> Reply:
-        return self.call("POST", "/v1/submissions", json=body)
+    def submit(self, body: dict, idempotency_key: str | None = None) -> Reply:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.call("POST", "/v1/submissions", json=body, headers=headers)
 
     def submission(self, submission_id: str) -> Reply:
         return self.call("GET", f"/v1/submissions/{submission_id}")

@@ -11,16 +11,29 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import secrets
 
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from afterclasses import taxonomy
 from afterclasses_web.pages import DAY_NAMES_LONG, PERIODS, WEEKDAYS
+from afterclasses_web.security import clean_text
 
+_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 HONEYPOT = "website_url"  # a name spam bots like to fill; humans never see the field
 VENUE_KEYS = ("name", "address", "district", "city", "lat", "lon")
 SESSION_KEYS = ("weekday", "start", "end")
@@ -108,8 +121,12 @@ def _provider_fields(required: bool):
 
 
 class SubmissionForm(FlaskForm):
-    """What every citizens' form has: CSRF (FlaskForm's), a honeypot, and room for the errors
-    ingest reports that belong to no single field."""
+    """What every citizens' form has: CSRF (FlaskForm's), a honeypot, an idempotency key, and
+    room for the errors ingest reports that belong to no single field."""
+
+    # made when the form is first shown and posted back with it: a double click, or a retry after
+    # "we could not send it", stores the submission once (ingest's Idempotency-Key)
+    submission_key = HiddenField(default=lambda: secrets.token_urlsafe(18))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,8 +134,13 @@ class SubmissionForm(FlaskForm):
         self.group_errors: dict[str, list[str]] = {}
 
     @property
+    def idempotency_key(self) -> str | None:
+        key = self.submission_key.data or ""
+        return key if _KEY.match(key) else None
+
+    @property
     def is_spam(self) -> bool:
-        return bool((self[HONEYPOT].data or "").strip())
+        return bool(self[HONEYPOT].data)  # even spaces: a person never sees the field
 
     @property
     def csrf_failed(self) -> bool:
@@ -173,6 +195,9 @@ class NewActivityForm(ActivityFieldsForm):
 
 class CorrectionForm(ActivityFieldsForm):
     submitter_name, submitter_email, website_url = _submitter_and_honeypot()
+    # the live version the form showed: a change approved meanwhile makes this correction stale
+    # for the editor, instead of silently undoing that change
+    base_version = HiddenField()
 
 
 class ProviderForm(SubmissionForm):
@@ -197,7 +222,7 @@ def category_choices(current: str | None = None) -> list[SelectChoice]:
 def _text(value) -> str | None:
     # browsers send a textarea's line breaks as CRLF; the catalog keeps LF (else every correction
     # of a multi-line description would look like a change)
-    value = (value or "").replace("\r\n", "\n").strip()
+    value = clean_text(value or "").replace("\r\n", "\n").strip()
     return value or None
 
 
@@ -307,7 +332,9 @@ def correction_body(form: CorrectionForm, activity_id: str, live: dict) -> Built
         # "paid, amount unknown" shows as an empty price section: leaving it empty keeps it
         fields["price"] = live["price"]
     changes = {k: fields[k] for k in EDITABLE if _same(fields[k]) != _same(live.get(k))}
+    base = (form.base_version.data or "").strip()
     return Built(_without_none({"kind": "edit", "activity_id": activity_id, "changes": changes,
+                                "base_version": int(base) if base.isdigit() and len(base) < 16 else None,
                                 "submitter": _submitter(form)}), rows)
 
 
@@ -339,6 +366,7 @@ def prefill(live: dict) -> dict:
     """Form data showing a live activity."""
     price, venue = live.get("price") or {}, live.get("venue") or {}
     data = {
+        "base_version": str(live.get("version") or ""),
         "title": live.get("title") or "",
         "category": live.get("category") or "",
         "description": live.get("description") or "",

@@ -173,6 +173,16 @@ def init_pages(app: Flask) -> None:
         return render_template("error.html", status=404, title=gettext("Not found"),
                                message=gettext("There is no such page. Try a search instead.")), 404
 
+    @app.errorhandler(405)
+    def _wrong_method(exc):
+        return render_template("error.html", status=405, title=gettext("Not found"),
+                               message=gettext("There is no such page. Try a search instead.")), 405
+
+    @app.errorhandler(413)
+    def _too_large(exc):
+        return render_template("error.html", status=413, title=gettext("Too much text"),
+                               message=gettext("What you sent is too long for us. Please shorten it.")), 413
+
     @app.errorhandler(429)
     def _too_many(exc):
         return render_template("error.html", status=429, title=gettext("Too many requests"),
@@ -185,7 +195,17 @@ def init_pages(app: Flask) -> None:
                                message=gettext("Something went wrong on our side. Please try again.")), 500
 
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["query_suffix"] = query_suffix
+    from afterclasses_web.security import clean_text
+
+    app.jinja_env.filters["clean"] = clean_text
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+
+
+def query_suffix() -> str:
+    """"?<the current query without the page>" for a link to a sibling page keeping the search."""
+    query = urlencode([(k, v) for k, values in request.args.lists() if k != "page" for v in values])
+    return f"?{query}" if query else ""
 
 
 def url_with(**changes) -> str:

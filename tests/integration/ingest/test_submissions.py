@@ -73,12 +73,22 @@ def test_a_body_that_is_not_json_says_so(client):
 @pytest.mark.parametrize("body", [
     '{"kind": "activity", "activity": {"title": "Chess \\ud800 club", "category": "sports"}}',
     "[" * 100_000 + "]" * 100_000,
+    '{"kind": "activity", "activity": {"title": "Chess \\u0000 club", "category": "sports"}}',  # PostgreSQL
+    '{"kind": "activity", "activity": {"title": "Chess", "category": "sports"}, "submitter": {"name": "\\u0000"}}',
+    "[" * 900 + "]" * 900,
 ])
 def test_bodies_no_store_can_hold_are_refused_at_the_door(client, store, body):
     before = table_counts(store)
     resp = client.post("/v1/submissions", data=body, content_type="application/json")
     assert resp.status_code == 400 and resp.json["error"] == "invalid_json"
     assert table_counts(store) == before
+
+
+def test_an_overlong_submitter_email_is_a_field_error(client, store):
+    body = {"kind": "provider", "provider": {"name": "Club"},
+            "submitter": {"email": "a" * 250 + "@example.org"}}
+    resp = client.post("/v1/submissions", json=body)
+    assert resp.status_code == 422 and "email" in resp.json["details"]["submitter"]
 
 
 @pytest.mark.parametrize("body, field", [
@@ -102,3 +112,15 @@ def test_reads_do_not_wait_for_a_writer(ingest_settings):
     with store.transaction():  # a long write holds the lock
         assert client.get(f"/v1/submissions/{sid}").status_code == 200
         assert client.get("/readyz").status_code == 200
+
+
+def test_the_same_idempotency_key_stores_one_submission(client, store):
+    body = {"kind": "provider", "provider": {"name": "Bronx Chess Club"}}
+    first = client.post("/v1/submissions", json=body, headers={"Idempotency-Key": "form-1234abcd"})
+    again = client.post("/v1/submissions", json=body, headers={"Idempotency-Key": "form-1234abcd"})
+    other = client.post("/v1/submissions", json=body, headers={"Idempotency-Key": "form-5678efgh"})
+    assert first.status_code == again.status_code == other.status_code == 202
+    assert first.json["id"] == again.json["id"] != other.json["id"]
+    assert table_counts(store)["submissions"] == 2
+    bad = client.post("/v1/submissions", json=body, headers={"Idempotency-Key": "x y"})
+    assert bad.status_code == 400 and table_counts(store)["submissions"] == 2

@@ -369,3 +369,23 @@ def test_a_decision_leads_to_the_next_submission_waiting(stack, carol):
     resp = post_form(client, f"/desk/submissions/{second}", f"/desk/submissions/{second}/reject",
                      {"reject_note": "Duplicate."})
     assert location(resp)[1] == "/desk"  # none left
+
+
+def test_desk_pages_are_never_cached(stack, carol):
+    client = signed_in(stack)
+    assert client.get("/desk").headers["Cache-Control"] == "no-store"
+
+
+def test_sign_out_while_ingest_is_down_keeps_the_session_and_says_so(stack, carol, monkeypatch):
+    from afterclasses_web.clients import ServiceDown
+
+    client = signed_in(stack)
+
+    def down(token):
+        raise ServiceDown("ingest", "ConnectionError")
+
+    monkeypatch.setattr(stack.web_app.extensions["afterclasses_web"].ingest, "sign_out", down)
+    resp = post_form(client, "/desk", "/desk/signout", {})
+    assert location(resp)[1] == "/desk"
+    page = text(client.get("/desk"))
+    assert "You are still signed in" in page and "Sign out" in page

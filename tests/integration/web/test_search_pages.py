@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from tests.integration.web.helpers import publish
 
 
@@ -105,3 +107,20 @@ def test_home_page_chips_are_categories_that_have_activities(stack, client):
     assert chips == ["science.math"]
     categories = client.get("/categories/").get_data(as_text=True)
     assert "/categories/science.math" in categories and "/categories/sports" not in categories
+
+
+@pytest.mark.parametrize("query", ["_anchor=x", "_method=POST", "_scheme=javascript&_external=1", "slug=arts",
+                                   "activity_id=x", "provider_id=y", "endpoint=z"])
+def test_parameters_that_look_like_url_for_arguments_are_just_ignored(stack, client, query):
+    activity_id = publish(stack, title="Tennis A")
+    for path in ("/search", "/categories/sports", f"/activities/{activity_id}", f"/activities/{activity_id}/correct",
+                 "/providers/nope", "/"):
+        page = client.get(f"{path}?{query}")
+        assert page.status_code in (200, 404), (path, query, page.status_code)
+        assert "evil" not in page.get_data(as_text=True) and "javascript:" not in page.get_data(as_text=True)
+
+
+def test_invisible_characters_never_reach_the_page(stack, client):
+    html = client.get("/search?q=ten%00nis%E2%80%AE&where=104%0069").get_data(as_text=True)
+    assert "\x00" not in html and "\u202e" not in html
+    assert "ZIP 10469" in html

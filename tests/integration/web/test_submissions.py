@@ -157,7 +157,7 @@ def test_new_activity_round_trip(stack, client):
 def test_the_form_is_labelled_for_everyone(client):
     html = client.get("/submit/activity").get_data(as_text=True)
     ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html)
-    controls = [i for i in ids if i not in ("csrf_token",)]
+    controls = [i for i in ids if i not in ("csrf_token", "submission_key")]  # hidden
     assert "title" in controls and "sessions-0-weekday" in controls and "provider_website" in controls
     for control in controls:
         assert f'<label for="{control}"' in html, f"{control} has no label"
@@ -210,7 +210,7 @@ def test_title_is_required_before_anything_is_sent(stack, client):
 
 
 def test_ingest_down_keeps_the_input(stack, client, monkeypatch):
-    def down(body):
+    def down(body, key=None):
         raise ServiceDown("ingest", "ConnectionError")
 
     monkeypatch.setattr(stack.web_app.extensions["afterclasses_web"].ingest, "submit", down)
@@ -269,6 +269,29 @@ def test_correction_form_is_prefilled_and_sends_only_what_changed(stack, client)
     assert set(item["payload"]["changes"]) == {"age_max", "sessions"}
     assert item["payload"]["changes"]["sessions"][1] == {"weekday": "thu", "start": "15:00", "end": "16:00"}
     assert {d["field"] for d in item["diff"]} == {"age_max", "sessions"}
+
+
+def test_a_correction_written_before_another_was_approved_is_stale_not_a_silent_revert(stack, client):
+    activity_id = live_activity(stack, title="Race 0", age_max=12)
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    assert values["base_version"] == "1"
+    # meanwhile another citizen renames it and an editor approves that
+    other = stack.ingest_app.test_client().post("/v1/submissions", json={
+        "kind": "edit", "activity_id": activity_id, "changes": {"title": "Race 0 renamed"}}).get_json()
+    decide(stack, other["id"], "approve", "ok")
+    # the first form still shows the old title; it changes only the age
+    values["age_max"] = "13"
+    item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=values)))
+    assert item["base_version"] == 1 and item["stale"] is True  # the editor is warned and sees the title diff
+    refused = stack.ingest_app.test_client().post(f"/v1/review/{item['id']}/approve", json={}, headers=EDITOR)
+    assert refused.status_code == 409  # approving needs "force" once the diff has been seen
+
+
+def test_a_base_version_newer_than_the_entry_is_refused(stack):
+    activity_id = live_activity(stack, title="Race 0")
+    reply = stack.ingest_app.test_client().post("/v1/submissions", json={
+        "kind": "edit", "activity_id": activity_id, "changes": {"title": "X"}, "base_version": 9})
+    assert reply.status_code == 422 and "base_version" in reply.get_json()["details"]
 
 
 def test_moving_the_venue_sends_the_whole_venue(stack, client):
@@ -374,3 +397,21 @@ def test_the_follow_page_shows_the_editors_decision(stack, client):
     html = client.get(f"/submissions/{rejected}").get_data(as_text=True)
     assert "Not accepted" in html and "Already listed as “Chess for beginners”." in html
     assert "Waiting for review" not in html
+
+
+def test_invisible_characters_are_dropped_from_what_is_sent(stack, client):
+    form = new_activity_form(client, title="Chess\x00 club\u202e", submitter_name="Ann\u200b", submitter_email="")
+    item = review(stack, submission_id(client.post("/submit/activity", data=form)))
+    assert item["payload"]["activity"]["title"] == "Chess club"
+    assert item["submitted_by"] == "Ann"
+
+
+def test_a_double_click_or_a_retry_stores_one_submission(stack, client):
+    form = new_activity_form(client)
+    assert len(form["submission_key"]) >= 16
+    first = submission_id(client.post("/submit/activity", data=form))
+    again = submission_id(client.post("/submit/activity", data=form))  # the same form sent twice
+    assert first == again and len(queue(stack)) == 1
+    fresh = new_activity_form(client)  # a new form is a new submission
+    assert fresh["submission_key"] != form["submission_key"]
+    assert submission_id(client.post("/submit/activity", data=fresh)) != first

@@ -35,3 +35,11 @@ def test_a_huge_word_is_analysed_in_linear_time():
     started = time.perf_counter()
     analyze("a" * 10_000 + " " + "b-" * 5_000)
     assert time.perf_counter() - started < 0.5
+
+
+def test_a_query_keeps_at_most_a_dozen_words():
+    from afterclasses_search.adapters.text import MAX_QUERY_WORDS, query_terms, query_words
+
+    nonsense = " ".join(f"zq{i:02d}x" for i in range(60))
+    assert len(query_words(nonsense)) == MAX_QUERY_WORDS == 12
+    assert len(query_terms(nonsense)) == 12

@@ -129,6 +129,10 @@ class Tx:
     def insert_submission(self, row: dict) -> None:
         self.conn.execute(insert(submissions), [row])
 
+    def submission_by_key(self, key: str) -> dict | None:
+        row = self.conn.execute(select(submissions).where(submissions.c.idempotency_key == key)).mappings().first()
+        return dict(row) if row else None
+
     def get_submission(self, submission_id: str) -> dict | None:
         row = self.conn.execute(select(submissions).where(submissions.c.id == submission_id)).mappings().first()
         return dict(row) if row else None

@@ -82,7 +82,11 @@ submissions = Table(
     Column("note", Text),
     Column("result_id", ID),
     Column("report", JSON),  # imports: counts and row errors
+    # the client's Idempotency-Key: the same submission sent twice (a retry after a timeout, a
+    # double click) is stored once
+    Column("idempotency_key", String(64)),
     Index("ix_submissions_status_created", "status", "created_at"),
+    Index("ix_submissions_idempotency_key", "idempotency_key", unique=True),
 )
 
 audit = Table(

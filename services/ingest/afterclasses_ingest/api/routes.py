@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, current_app, request, url_for
+from sqlalchemy.exc import IntegrityError
 
 from afterclasses.web import ApiError
 from afterclasses_ingest import schemas
@@ -25,11 +27,24 @@ def json_body():
         body = json.loads(raw)
         # a lone surrogate ("\ud800") parses, but no store or log can hold it
         json.dumps(body, ensure_ascii=False).encode()
+        nul = _has_nul(body)
     except RecursionError:
         raise ApiError(400, "invalid_json", "The body is nested too deeply.") from None
     except (ValueError, UnicodeError) as exc:
         raise ApiError(400, "invalid_json", f"The body is not valid JSON in UTF-8: {exc}") from None
+    if nul:  # PostgreSQL text cannot hold NUL; no catalog text needs it
+        raise ApiError(400, "invalid_json", "Text may not contain NUL characters (\\u0000).")
     return body
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 @bp.post("/submissions")
@@ -37,9 +52,26 @@ def create_submission():
     data = schemas.load_submission(json_body())
     kind = data.pop("kind")
     submitter = data.pop("submitter", None) or {}
-    sub = handlers.submit(_store(), kind, data, submitter.get("email") or submitter.get("name"))
+    key = _idempotency_key()
+    by = submitter.get("email") or submitter.get("name")
+    try:
+        sub = handlers.submit(_store(), kind, data, by, key=key)
+    except IntegrityError:  # the same key inserted at the same moment by another worker: that one won
+        sub = handlers.submit(_store(), kind, data, by, key=key)
     sub["links"] = {"self": url_for(".get_submission", submission_id=sub["id"])}
     return sub, 202, {"Location": sub["links"]["self"]}
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _KEY.match(key):
+        raise ApiError(400, "invalid_header", "Idempotency-Key: 8 to 64 letters, digits, '-' or '_'.")
+    return key
+
+
+_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 @bp.get("/submissions/<submission_id>")

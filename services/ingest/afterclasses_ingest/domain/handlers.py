@@ -123,9 +123,13 @@ def validate_activity(fields: dict) -> dict:
 
 # --- submissions --------------------------------------------------------------------------
 
-def submit(store: CatalogStore, kind: str, payload: dict, submitted_by: str | None, now: Clock = utcnow) -> dict:
-    """Store a validated submission as pending. Edits record the live version they start from."""
+def submit(store: CatalogStore, kind: str, payload: dict, submitted_by: str | None, now: Clock = utcnow,
+           key: str | None = None) -> dict:
+    """Store a validated submission as pending. Edits record the live version they start from.
+    With an idempotency ``key`` already used, the submission stored then (nothing new)."""
     with store.transaction() as tx:
+        if key is not None and (earlier := tx.submission_by_key(key)) is not None:
+            return submission_view(earlier)
         target_id = base_version = None
         if kind == "edit":
             live = tx.get_activity(payload["activity_id"])
@@ -138,13 +142,16 @@ def submit(store: CatalogStore, kind: str, payload: dict, submitted_by: str | No
                 raise DomainError("The edit makes the activity invalid.", {"changes": exc.messages}) from None
             if not diff(live_fields(tx, live), merged):
                 raise DomainError("The edit changes nothing.", {"changes": ["Nothing differs from the live entry."]})
-            target_id, base_version = live["id"], live["version"]
+            base_version = payload.get("base_version") or live["version"]
+            if base_version > live["version"]:
+                raise DomainError("Unknown version.", {"base_version": ["Newer than the live entry."]})
+            target_id = live["id"]
         if kind == "activity" and payload.get("provider_id") is not None \
                 and tx.get_provider(payload["provider_id"]) is None:
             raise DomainError("Unknown provider.", {"provider_id": ["No such provider."]})
         row = {"id": new_id(), "kind": kind, "status": PENDING, "target_id": target_id,
                "base_version": base_version, "payload": payload, "submitted_by": submitted_by,
-               "created_at": now()}
+               "created_at": now(), "idempotency_key": key}
         tx.insert_submission(row)
         return submission_view(row)
 

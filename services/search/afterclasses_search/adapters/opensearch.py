@@ -43,7 +43,7 @@ from afterclasses_search.adapters.opensearch_mapping import (
     document_source,
     index_body,
 )
-from afterclasses_search.adapters.text import fold
+from afterclasses_search.adapters.text import fold, query_words
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +378,7 @@ class OpenSearchIndex(SearchIndex):
 
     def search(self, query: SearchQuery) -> SearchResult:
         self._ensure()
-        words = dsl.query_words(query.q) if query.q else []
+        words = query_words(query.q) if query.q else []
         attempt, max_rel = dsl.ALL_WORDS, 1.0
         for attempt in dsl.ATTEMPTS if words else ():
             best = self._search(dsl.best_text_body(query, words, attempt))["hits"]

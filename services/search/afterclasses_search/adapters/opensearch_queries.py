@@ -13,7 +13,7 @@ import math
 from afterclasses import taxonomy
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS, SearchQuery
 from afterclasses_search.adapters.opensearch_mapping import PUBLISHED
-from afterclasses_search.adapters.text import STOPWORDS, fold, tokens
+from afterclasses_search.adapters.text import fold
 from afterclasses_search.domain.ranking import (
     ADULT_AGE,
     ADULT_FACTOR,
@@ -34,14 +34,6 @@ DISTRICT_BUCKETS = 2_000  # districts listed by the facet (a city has a few hund
 # filters: as the embedded adapter, a filtered-out match must not trigger typo correction).
 ALL_WORDS, ANY_PREFIX, FUZZY = "all", "prefix", "fuzzy"
 ATTEMPTS = (ALL_WORDS, ANY_PREFIX, FUZZY)
-
-
-def query_words(q: str) -> list[str]:
-    """The words of user text, stopwords dropped unless nothing else is left (``text.query_terms``
-    without stemming: the index's query analyzer stems). Punctuation only separates."""
-    words = tokens(q)
-    kept = [w for w in words if w not in STOPWORDS] or words
-    return list(dict.fromkeys(kept))
 
 
 def text_query(words: list[str], attempt: str, boost: float = 1.0) -> dict:

@@ -66,17 +66,20 @@ def analyze(text: str) -> list[str]:
     return [stem(w) for w in words if len(w) <= MAX_TERM]
 
 
-def query_terms(text: str) -> list[str]:
-    """Stems a query must match, stopwords dropped (unless nothing else is left)."""
+MAX_QUERY_WORDS = 12  # a parent types a few words; sixty made-up ones would only cost time
+
+
+def query_words(text: str) -> list[str]:
+    """The distinct words of user text, stopwords dropped (unless nothing else is left), at most
+    MAX_QUERY_WORDS. Punctuation only separates."""
     words = tokens(text)
     kept = [w for w in words if w not in STOPWORDS] or words
-    seen, out = set(), []
-    for w in kept:
-        s = stem(w)
-        if s not in seen:
-            seen.add(s)
-            out.append(s)
-    return out
+    return list(dict.fromkeys(kept))[:MAX_QUERY_WORDS]
+
+
+def query_terms(text: str) -> list[str]:
+    """Stems a query must match (of :func:`query_words`)."""
+    return list(dict.fromkeys(stem(w) for w in query_words(text)))
 
 
 def fts_phrase(term: str) -> str:

@@ -36,6 +36,13 @@ from afterclasses_web.security import limiter, safe_next
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
+
+@bp.after_request
+def _private(resp):
+    # an editor's pages hold a signed-in session's data: never kept by a browser or proxy cache
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
 SESSION_KEY = "desk"  # {"token", "name", "roles", "expires_at"} of the signed-in editor
 PER_PAGE = 20
 # ingest's ids are UUIDs; anything else is no page here (and "queue" is not a submission's id)
@@ -214,9 +221,14 @@ def signout():
     if not SignOutForm().validate_on_submit():
         flash(gettext("The form expired. Please try again."), "error")
         return redirect(url_for(".queue") if editor else url_for(".signin"))
-    session.pop(SESSION_KEY, None)
     if editor is not None:
-        _revoke(editor["token"])  # revoked in ingest, not only forgotten here
+        try:  # revoked in ingest, not only forgotten here: a copied cookie must stop working too
+            _web().ingest.sign_out(editor["token"])
+        except ServiceDown:
+            flash(gettext("Signing out needs the server, which is not answering right now. "
+                          "You are still signed in: please try again in a minute."), "error")
+            return redirect(url_for(".queue"))
+    session.pop(SESSION_KEY, None)
     flash(gettext("You have signed out."))
     return redirect(url_for(".signin"))
 

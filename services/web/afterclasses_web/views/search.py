@@ -7,6 +7,9 @@ import json
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
 
+from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
+from afterclasses_web.security import clean_text
+
 bp = Blueprint("search", __name__)
 
 RADII = (1, 2, 5, 10, 25, 50)  # km choices of the "within" select; 0 means any distance
@@ -15,6 +18,7 @@ PER_PAGE = 20
 POPULAR = 10  # category chips on the home page
 SORTS = {"best": lazy_gettext("Best match"), "distance": lazy_gettext("Nearest"), "newest": lazy_gettext("Newest")}
 FACET_PARAMS = ("category", "day", "district", "age_band")
+AGE_BAND_NAMES = {band[0] for band in AGE_BANDS}
 
 
 def _web():
@@ -47,7 +51,7 @@ class Where:
 
 def where_from_request() -> Where:
     # a typed place wins over a point, so typing a new place after "use my location" works without JS
-    text = request.args.get("where", "").strip()[:200]
+    text = clean_text(request.args.get("where", "")).strip()[:200]
     lat, lon = _float("lat", -90, 90), _float("lon", -180, 180)
     if not text:
         if lat is not None and lon is not None:
@@ -105,8 +109,11 @@ def criteria_from_request() -> Criteria:
         page = 1
     free = {"true": True, "false": False}.get(request.args.get("free", ""))
     facets = {name: [v[:200] for v in request.args.getlist(name) if v.strip()][:20] for name in FACET_PARAMS}
+    # values the API would refuse (an edited URL) are dropped, not turned into an error page
+    facets["day"] = [d for d in facets["day"] if d in WEEKDAYS]
+    facets["age_band"] = [b for b in facets["age_band"] if b in AGE_BAND_NAMES]
     return Criteria(
-        q=request.args.get("q", "").strip()[:300],
+        q=clean_text(request.args.get("q", "")).strip()[:300],
         where=where,
         radius_km=DEFAULT_RADIUS if radius is None else radius,
         age=_float("age", 0, 120),

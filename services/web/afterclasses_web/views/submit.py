@@ -123,7 +123,7 @@ def _send(form: forms.SubmissionForm, build, again):
         return again(422)
     built = build()
     try:
-        reply = _web().ingest.submit(built.body)
+        reply = _web().ingest.submit(built.body, form.idempotency_key)
     except ServiceDown:
         form.general_errors.append(forms.DOWN)
         return again(503)
