@@ -141,6 +141,9 @@ def run_embedded(import_data: bool = True) -> int:
 
     credentials = dev_credentials(IngestSettings.from_env())
     host = settings.bind_host
+    from afterclasses_web.settings import WebSettings
+
+    WebSettings.from_env().secret_key()  # made once here, before the web's workers race to make it
     web = _gunicorn("web", "afterclasses_web.wsgi:application", host, settings.web_port)
     web.env.update(AFTERCLASSES_INGEST_URL=f"http://{host}:{settings.ingest_port}",
                    AFTERCLASSES_SEARCH_URL=f"http://{host}:{settings.search_port}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 from pathlib import Path
 
@@ -34,7 +35,19 @@ class WebSettings(Settings):
             raise RuntimeError("AFTERCLASSES_WEB_SECRET_KEY is required outside development")
         path = Path(self.data_dir) / "web-secret"
         if not path.exists():
+            # several gunicorn workers start at once: each writes a whole file aside and links it
+            # in; the first link wins and every worker reads that one (never a half-written file)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+            aside = path.with_name(f".web-secret.{os.getpid()}")
+            aside.write_text(secrets.token_urlsafe(32))
+            aside.chmod(0o600)
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass
+            finally:
+                aside.unlink()
+        value = path.read_text().strip()
+        if not value:
+            raise RuntimeError(f"{path} is empty: delete it to make a new development secret")
+        return value

@@ -54,3 +54,15 @@ def test_safe_next_refuses_other_sites(ctx, target):
 def test_safe_next_keeps_local_paths(ctx):
     assert safe_next("/desk/submissions/1?x=2", "/desk") == "/desk/submissions/1?x=2"
     assert safe_next(None, "/desk") == "/desk"
+
+
+def test_workers_starting_at_once_share_one_development_secret(tmp_path):
+    import concurrent.futures
+
+    from afterclasses_web.settings import WebSettings
+
+    settings = WebSettings(data_dir=tmp_path)
+    with concurrent.futures.ProcessPoolExecutor(4) as pool:
+        secrets = set(pool.map(WebSettings.secret_key, [settings] * 16))
+    assert len(secrets) == 1 and len(secrets.pop()) >= 32
+    assert not [p for p in tmp_path.iterdir() if p.name != "web-secret"]
