@@ -519,10 +519,13 @@ def replay_api(search_url: str, pages: list[Page]) -> tuple[list[float], dict]:
     with sl.session() as s:
         for page in pages:
             t0 = time.perf_counter()
-            bodies = [s.get(search_url + path, timeout=30).content for path, _ in page.calls or []]
+            bodies = [(path, s.get(search_url + path, timeout=30).content) for path, _ in page.calls or []]
             times.append((time.perf_counter() - t0) * 1000)
-            if bodies and page.url not in expects:
-                data = json.loads(bodies[-1])
+            # the page shows its first search (after a venue lookup for an unknown place; before the
+            # count without days that a day filter finding nothing adds)
+            searches = [body for path, body in bodies if path.startswith("/v1/search")]
+            if searches and page.url not in expects:
+                data = json.loads(searches[0])
                 expects[page.url] = {"total": data["total"], "hits": len(data["results"]),
                                      "unknown": page.kind == "unknown"}
     return times, expects

@@ -280,3 +280,35 @@ def test_russian_browser_gets_russian_pages_and_can_switch(web, contexts, screen
     page.goto(web + "/")  # the choice is remembered over the browser's Accept-Language
     assert page.locator("html").get_attribute("lang") == "en"
     screenshot(page, "home-switched-to-en")
+
+
+def test_use_my_location_and_search_this_area(web, contexts, screenshot):
+    # the browser says the parent stands by P.S. 121 in the Bronx
+    page = contexts.new_page(geolocation={"latitude": 40.8705, "longitude": -73.8465}, permissions=["geolocation"])
+    page.goto(web + "/")
+    page.locator("#q").fill("tennis")
+    locate = page.locator("button.locate")
+    locate.wait_for(state="visible")  # shown only where the browser can locate
+    with page.expect_navigation():
+        locate.click()
+    page.wait_for_selector("#results-h")
+    params = query(page)
+    assert params["q"] == ["tennis"] and "where" not in params
+    assert abs(float(params["lat"][0]) - 40.8705) < 1e-3 and abs(float(params["lon"][0]) + 73.8465) < 1e-3
+    first = page.locator("ol.hits > li.hit").first
+    assert "P.S. 121" in first.locator(".hit-venue").inner_text() and km(first.locator(".distance").inner_text()) < 1
+    screenshot(page, "my-location")
+
+    # the parent zooms the map out; "search this area" searches what the map shows
+    map_markers(page)
+    page.locator("#map .leaflet-control-zoom-out").click()
+    area = page.locator("button.search-area")
+    area.wait_for(state="visible")
+    screenshot(page, "map-moved")
+    with page.expect_navigation():
+        area.click()
+    page.wait_for_selector("#results-h")
+    params = query(page)
+    assert {"lat", "lon", "radius_km"} <= set(params) and float(params["radius_km"][0]) > 0
+    assert page.locator("ol.hits > li.hit").count() > 0
+    screenshot(page, "searched-this-area")
