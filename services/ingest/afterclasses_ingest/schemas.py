@@ -85,3 +85,7 @@ class SignInSchema(StrictSchema):
 class PageSchema(StrictSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class QueueSchema(PageSchema):
+    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))

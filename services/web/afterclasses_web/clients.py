@@ -93,8 +93,9 @@ class IngestClient(ServiceClient):
     def sign_out(self, token: str) -> Reply:
         return self.call("DELETE", "/v1/auth/sessions/current", token=token)
 
-    def review_queue(self, token: str, page: int, per_page: int) -> Reply:
-        return self.call("GET", "/v1/review/queue", token=token, params={"page": page, "per_page": per_page})
+    def review_queue(self, token: str, page: int, per_page: int, kind: str | None = None) -> Reply:
+        params = {"page": page, "per_page": per_page, **({"kind": kind} if kind else {})}
+        return self.call("GET", "/v1/review/queue", token=token, params=params)
 
     def review(self, token: str, submission_id: str) -> Reply:
         return self.call("GET", f"/v1/review/{quote(submission_id, safe='')}", token=token)

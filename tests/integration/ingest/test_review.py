@@ -43,6 +43,15 @@ def test_queue_is_oldest_first(client):
     assert [i["id"] for i in queue["items"]] == [first, second] and queue["total"] == 2
 
 
+def test_queue_filters_by_kind(client):
+    activity = new_submission(client, title="First")
+    provider = client.post("/v1/submissions", json={"kind": "provider", "provider": {"name": "Club"}}).json["id"]
+    only = client.get("/v1/review/queue?kind=provider", headers=as_editor()).json
+    assert [i["id"] for i in only["items"]] == [provider] and only["total"] == 1
+    assert client.get("/v1/review/queue?kind=activity", headers=as_editor()).json["items"][0]["id"] == activity
+    assert client.get("/v1/review/queue?kind=spam", headers=as_editor()).status_code == 422
+
+
 def test_approval_writes_the_entry_its_audit_and_its_event_together(client, app):
     sid = new_submission(client)
     resp = approve(client, sid, "looks right")

@@ -389,3 +389,26 @@ def test_sign_out_while_ingest_is_down_keeps_the_session_and_says_so(stack, caro
     assert location(resp)[1] == "/desk"
     page = text(client.get("/desk"))
     assert "You are still signed in" in page and "Sign out" in page
+
+
+def test_the_queue_shows_one_kind_at_a_time(stack, carol):
+    submit_activity(stack, title="Chess for beginners")
+    activity_id = live_activity(stack, title="Junior tennis")
+    submit_edit(stack, activity_id, title="Quokka tennis club")
+    client = signed_in(stack)
+    everything = text(client.get("/desk"))
+    assert "Chess for beginners" in everything and "Junior tennis" in everything
+    corrections = text(client.get("/desk?kind=edit"))
+    assert "Junior tennis" in corrections and "Chess for beginners" not in corrections
+    assert "1 submission is waiting" in corrections
+    assert "Chess for beginners" in text(client.get("/desk?kind=nonsense"))  # an unknown kind shows all
+
+
+def test_a_new_activity_shows_similar_live_ones_nearby(stack, carol):
+    publish(stack, title="Junior tennis", venue={"name": "P.S. 1", "lat": 40.70, "lon": -73.90})
+    publish(stack, title="Junior tennis far away", venue={"name": "Far", "lat": 41.70, "lon": -73.90})
+    sid = submit_activity(stack, title="Junior tennis", venue={"name": "P.S. 1", "lat": 40.7001, "lon": -73.9001})
+    html = text(signed_in(stack).get(f"/desk/submissions/{sid}"))
+    assert "Similar live activities nearby" in html
+    section = html[html.index("lookalikes-h"):html.index("changes-h")]
+    assert "Junior tennis" in section and "far away" not in section

@@ -151,13 +151,20 @@ class Tx:
         self.conn.execute(update(submissions).where(submissions.c.id == submission_id)
                           .values(report=report, status=status))
 
-    def pending(self, limit: int, offset: int) -> list[dict]:
-        q = (select(submissions).where(submissions.c.status == "pending")
+    @staticmethod
+    def _pending(kind: str | None):
+        conditions = [submissions.c.status == "pending"]
+        if kind is not None:
+            conditions.append(submissions.c.kind == kind)
+        return conditions
+
+    def pending(self, limit: int, offset: int, kind: str | None = None) -> list[dict]:
+        q = (select(submissions).where(*self._pending(kind))
              .order_by(submissions.c.created_at, submissions.c.id).limit(limit).offset(offset))
         return [dict(r) for r in self.conn.execute(q).mappings()]
 
-    def count_pending(self) -> int:
-        q = select(func.count()).select_from(submissions).where(submissions.c.status == "pending")
+    def count_pending(self, kind: str | None = None) -> int:
+        q = select(func.count()).select_from(submissions).where(*self._pending(kind))
         return self.conn.execute(q).scalar_one()
 
     # activities ------------------------------------------------------------------------

@@ -22,8 +22,8 @@ def _body() -> dict:
 @bp.get("/review/queue")
 @require_role(EDITOR)
 def queue():
-    args = schemas.PageSchema().load(request.args.to_dict())
-    return handlers.review_queue(_store(), args["page"], args["per_page"])
+    args = schemas.QueueSchema().load(request.args.to_dict())
+    return handlers.review_queue(_store(), args["page"], args["per_page"], args["kind"])
 
 
 @bp.get("/review/<submission_id>")

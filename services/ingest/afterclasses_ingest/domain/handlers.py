@@ -205,11 +205,12 @@ def review_item(tx: Tx, sub: dict) -> dict:
     return item
 
 
-def review_queue(store: CatalogStore, page: int, per_page: int) -> dict:
-    """Pending submissions, oldest first, each with its diff against the live entry."""
+def review_queue(store: CatalogStore, page: int, per_page: int, kind: str | None = None) -> dict:
+    """Pending submissions (of one ``kind``, or all), oldest first, each with its diff against
+    the live entry."""
     with store.reading() as tx:
-        rows = tx.pending(per_page, (page - 1) * per_page)
-        return {"total": tx.count_pending(), "page": page, "per_page": per_page,
+        rows = tx.pending(per_page, (page - 1) * per_page, kind)
+        return {"total": tx.count_pending(kind), "page": page, "per_page": per_page,
                 "items": [review_item(tx, r) for r in rows]}
 
 

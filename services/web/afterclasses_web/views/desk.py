@@ -75,6 +75,9 @@ GENDERS = {"any": lazy_gettext("boys and girls"), "boys": lazy_gettext("boys onl
            "girls": lazy_gettext("girls only")}
 STALE = lazy_gettext("The entry changed after this correction was written. "
                      "Review the differences below; to approve it anyway, tick the box.")
+# the queue's filters: one kind of work at a time (e.g. all corrections, then all new entries)
+QUEUE_KINDS = {"edit": lazy_gettext("Corrections"), "activity": lazy_gettext("New activities"),
+               "provider": lazy_gettext("New providers")}
 
 
 # --- forms ----------------------------------------------------------------------------------
@@ -239,10 +242,12 @@ def signout():
 @editor_required
 def queue():
     page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
-    body = _ingest("review_queue", page, PER_PAGE).body
+    kind = request.args.get("kind") if request.args.get("kind") in QUEUE_KINDS else None
+    body = _ingest("review_queue", page, PER_PAGE, kind).body
     pages = max(1, -(-body["total"] // PER_PAGE))
     items = [{**item, "title": submission_title(item)} for item in body["items"]]
-    return render_template("desk/queue.html", items=items, total=body["total"], page=page, pages=pages)
+    return render_template("desk/queue.html", items=items, total=body["total"], page=page, pages=pages,
+                           kind=kind, kinds=QUEUE_KINDS)
 
 
 @bp.get("/submissions/<submission_id>")
@@ -332,7 +337,28 @@ def _review_page(detail: dict, approve_form: ApproveForm, reject_form: RejectFor
     rows = comparison(detail, live)
     return render_template("desk/review.html", s=detail, title=submission_title(detail), rows=rows, live=live,
                            approve_form=approve_form, reject_form=reject_form, stale_refused=stale_refused,
-                           problem=problem, provider=_new_provider(detail)), status
+                           problem=problem, provider=_new_provider(detail), lookalikes=_lookalikes(detail)), status
+
+
+LOOKALIKE_RADIUS_KM = 1
+
+
+def _lookalikes(detail: dict) -> list[dict]:
+    """Live activities a new one may duplicate: its title's words, within a kilometre of its venue
+    (anywhere when it has no point). Pending submissions are not searched; a citizen re-sending
+    the same club is usually already in the catalog by the time an editor looks."""
+    if detail["kind"] != "activity" or detail["status"] != "pending":
+        return []
+    activity = (detail.get("payload") or {}).get("activity") or {}
+    venue = activity.get("venue") or {}
+    params = [("q", activity.get("title") or ""), ("per_page", "5")]
+    if venue.get("lat") is not None and venue.get("lon") is not None:
+        params += [("lat", str(venue["lat"])), ("lon", str(venue["lon"])), ("radius_km", str(LOOKALIKE_RADIUS_KM))]
+    try:
+        reply = _web().search.search(params)
+    except ServiceDown:  # a help for the editor, not a condition of the review
+        return []
+    return reply.body.get("results", []) if reply.ok and params[0][1] else []
 
 
 def _live_link(kind: str, result_id: str | None) -> str | None:
