@@ -4,7 +4,8 @@ product started as a user starts it (tests/e2e/conftest.py's `stack`, real data,
 Playwright never downloads a browser here: it drives /usr/bin/chromium (bin/test installs it).
 Every request to a host other than 127.0.0.1 is aborted and makes the test fail; the map tiles
 point at a closed port on 127.0.0.1, so the pages are also shown to work when tiles cannot load.
-Each step's screenshot lands in test-artifacts/screenshots/<test>/<NN-step>.png.
+Each step's screenshot lands in test-artifacts/screenshots/<test>/<NN-step>.png. The accessibility
+audit injects axe-core, which bin/test installs from the npm registry into .cache/npm.
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"  # nothing listens on port 9: ti
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 TIMEOUT_MS = 15_000
 DESKTOP = {"width": 1280, "height": 900}
+# axe-core, pinned in bin/test, which installs it from the npm registry (git ignores .cache/)
+AXE = ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -44,6 +47,17 @@ def chromium() -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{CHROMIUM} is missing under CI=true: bin/test installs Debian's chromium")
     pytest.skip(f"{CHROMIUM} is missing (`make test` installs Debian's chromium: apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def axe() -> Path:
+    """axe-core's script, to inject into pages; a skip with the reason when missing — a failure under CI=true."""
+    if AXE.is_file():
+        return AXE
+    rel = AXE.relative_to(ROOT)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{rel} is missing under CI=true: bin/test installs axe-core from the npm registry")
+    pytest.skip(f"{rel} is missing (`make test` installs it from the npm registry, the version bin/test pins)")
 
 
 @pytest.fixture(scope="session")
