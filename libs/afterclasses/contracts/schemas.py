@@ -53,7 +53,8 @@ class SessionSchema(StrictSchema):
     start = fields.String(required=True, validate=validate.Regexp(_HHMM, error="Use HH:MM."))
     end = fields.String(required=True, validate=validate.Regexp(_HHMM, error="Use HH:MM."))
 
-    @validates_schema
+    # also when other fields are invalid, so a form shows every mistake in one round
+    @validates_schema(skip_on_field_errors=False)
     def _order(self, data, **kwargs):
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             raise ValidationError("Must be later than start.", "end")
@@ -122,7 +123,8 @@ class ActivityFieldsSchema(StrictSchema):
     venue = fields.Nested(VenueSchema, allow_none=True, load_default=None)
     verified_at = AwareDateTime(allow_none=True, load_default=None)
 
-    @validates_schema
+    # also when other fields are invalid, so a form shows every mistake in one round
+    @validates_schema(skip_on_field_errors=False)
     def _ages(self, data, **kwargs):
         lo, hi = data.get("age_min"), data.get("age_max")
         if lo is not None and hi is not None and lo > hi:

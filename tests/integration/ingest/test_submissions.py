@@ -124,3 +124,14 @@ def test_the_same_idempotency_key_stores_one_submission(client, store):
     assert table_counts(store)["submissions"] == 2
     bad = client.post("/v1/submissions", json=body, headers={"Idempotency-Key": "x y"})
     assert bad.status_code == 400 and table_counts(store)["submissions"] == 2
+
+
+def test_cross_field_mistakes_are_reported_with_the_other_field_errors(client, store):
+    fields = activity_fields(age_min=12, age_max=7, venue={"name": "P.S. 1", "lat": 95, "lon": -73.9},
+                             sessions=[{"weekday": "mon", "start": "17:00", "end": "16:00"}, {"weekday": "xx"}])
+    resp = client.post("/v1/submissions", json={"kind": "activity", "activity": fields, "provider_id": None,
+                                                 "provider": {"name": "Club"}})
+    details = resp.json["details"]["activity"]
+    assert resp.status_code == 422
+    assert "age_max" in details and "lat" in details["venue"]  # one round, not two
+    assert "end" in details["sessions"]["0"] and "weekday" in details["sessions"]["1"]
