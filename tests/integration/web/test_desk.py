@@ -412,3 +412,10 @@ def test_a_new_activity_shows_similar_live_ones_nearby(stack, carol):
     assert "Similar live activities nearby" in html
     section = html[html.index("lookalikes-h"):html.index("changes-h")]
     assert "Junior tennis" in section and "far away" not in section
+
+
+def test_a_signed_in_editor_sees_the_history_link_on_an_activity_page(stack, carol):
+    activity_id = live_activity(stack, title="Junior tennis")
+    link = f'href="/desk/activities/{activity_id}/history"'
+    assert link not in text(stack.client().get(f"/activities/{activity_id}"))
+    assert link in text(signed_in(stack).get(f"/activities/{activity_id}"))

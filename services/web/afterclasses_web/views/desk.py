@@ -118,6 +118,12 @@ def current_editor() -> dict | None:
     return editor if isinstance(editor, dict) and editor.get("token") else None
 
 
+@bp.app_context_processor
+def _editor_on_every_page():
+    # public pages offer a signed-in editor the entry's history
+    return {"signed_in_editor": current_editor}
+
+
 def _here() -> str:
     """Where to come back to after signing in: this page, or for a decision the submission's page."""
     if request.method == "GET":
