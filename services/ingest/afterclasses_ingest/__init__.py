@@ -25,10 +25,13 @@ def create_app(settings: IngestSettings | None = None, ingest: Ingest | None = N
         kind = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid")
         return error_response(exc.status, kind, exc.message, exc.details)
 
-    from afterclasses_ingest.api import review, routes, sessions
+    from afterclasses.openapi import openapi_blueprint
+    from afterclasses_ingest.api import openapi, review, routes, sessions
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(sessions.bp)
+    app.register_blueprint(openapi_blueprint("Afterclasses ingest API", openapi.DESCRIPTION, openapi.build,
+                                             bearer=True))
     app.register_blueprint(health_blueprint(lambda: {"database": ingest.store.ping}))
     return app

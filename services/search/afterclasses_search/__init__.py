@@ -17,8 +17,10 @@ def create_app(settings: SearchSettings | None = None, search: Search | None = N
     app.extensions["afterclasses"] = search
     register_error_handlers(app, unavailable=(SearchUnavailable,))
 
-    from afterclasses_search.api import routes
+    from afterclasses.openapi import openapi_blueprint
+    from afterclasses_search.api import openapi, routes
 
     app.register_blueprint(routes.bp)
+    app.register_blueprint(openapi_blueprint("Afterclasses search API", openapi.DESCRIPTION, openapi.build))
     app.register_blueprint(health_blueprint(lambda: {"index": search.index.ping}))
     return app
