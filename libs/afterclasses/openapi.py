@@ -10,6 +10,7 @@ from collections.abc import Callable
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
+from marshmallow import validate
 
 OPENAPI_VERSION = "3.0.3"
 ERROR = {"type": "object", "required": ["error", "message"], "properties": {
@@ -48,6 +49,19 @@ def schema_name(schema) -> str:
     return name + "Changes" if getattr(schema, "partial", False) else name
 
 
+def exclusive_bounds(converter, field, **kwargs) -> dict:
+    """apispec writes a Range's bounds as inclusive; an exclusive one (``radius_km > 0``) must say so
+    (OpenAPI 3.0's boolean form), or clients would send the bound itself."""
+    out = {}
+    for validator in field.validators:
+        if isinstance(validator, validate.Range):
+            if validator.min is not None and not validator.min_inclusive:
+                out["exclusiveMinimum"] = True
+            if validator.max is not None and not validator.max_inclusive:
+                out["exclusiveMaximum"] = True
+    return out
+
+
 def openapi_blueprint(title: str, description: str, build: Callable[[APISpec], None],
                       bearer: bool = False) -> Blueprint:
     """``GET /v1/openapi.json``: the document ``build`` fills (paths and their schemas)."""
@@ -55,8 +69,9 @@ def openapi_blueprint(title: str, description: str, build: Callable[[APISpec], N
 
     @functools.cache
     def document() -> dict:
-        spec = APISpec(title, "1", OPENAPI_VERSION, plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
-                       info={"description": description})
+        plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
+        spec = APISpec(title, "1", OPENAPI_VERSION, plugins=[plugin], info={"description": description})
+        plugin.converter.add_attribute_function(exclusive_bounds)
         spec.components.schema("Error", ERROR)
         if bearer:
             spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

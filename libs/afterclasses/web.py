@@ -50,7 +50,11 @@ def register_error_handlers(app: Flask, unavailable: tuple[type[Exception], ...]
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         name = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, name, exc.description or exc.name)
+        resp = error_response(exc.code or 500, name, exc.description or exc.name)
+        for key, value in exc.get_headers():  # e.g. a 405's Allow (RFC 9110), a 429's Retry-After
+            if key.lower() != "content-type":
+                resp.headers[key] = value
+        return resp
 
     for kind in unavailable:
         app.register_error_handler(
