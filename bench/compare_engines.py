@@ -58,6 +58,8 @@ from pathlib import Path
 import numpy as np
 import requests
 
+from afterclasses.devtools import admin_sql, drop_index, drop_kafka_namespace
+
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import corpus  # noqa: E402  (bench/corpus.py)
@@ -135,7 +137,7 @@ class Created:
         from sqlalchemy.engine import make_url
 
         name = f"{self.run_id}_catalog".replace("-", "_")
-        self._sql(f'CREATE DATABASE "{name}"')
+        admin_sql(self.engines.postgres, f'CREATE DATABASE "{name}"')
         self.databases.append(name)
         return make_url(self.engines.postgres).set(database=name).render_as_string(hide_password=False)
 
@@ -145,13 +147,7 @@ class Created:
         return prefix
 
     def drop_alias(self, alias: str) -> None:
-        from afterclasses_search.adapters.opensearch import OpenSearchIndex
-
-        index = OpenSearchIndex(self.engines.opensearch, alias, create=False, timeout=30)
-        try:
-            index.drop()  # the alias's indices and any "<alias>-*" half-built one
-        finally:
-            index.close()
+        drop_index(self.engines.opensearch, alias)
         with contextlib.suppress(ValueError):
             self.aliases.remove(alias)
 
@@ -166,38 +162,15 @@ class Created:
                 print(f"could not drop alias {alias}: {exc}", file=sys.stderr)
         for name in self.databases:
             try:
-                self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin_sql(self.engines.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             except Exception as exc:  # noqa: BLE001
                 print(f"could not drop database {name}: {exc}", file=sys.stderr)
         for prefix in self.topic_prefixes:
             try:
-                self._drop_topics(prefix)
+                drop_kafka_namespace(self.engines.kafka, prefix)
             except Exception as exc:  # noqa: BLE001
                 print(f"could not delete topics/groups {prefix}*: {exc}", file=sys.stderr)
 
-    def _sql(self, statement: str) -> None:
-        from sqlalchemy import create_engine
-
-        engine = create_engine(self.engines.postgres, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(statement)
-        finally:
-            engine.dispose()
-
-    def _drop_topics(self, prefix: str) -> None:
-        from kafka import KafkaAdminClient
-
-        admin = KafkaAdminClient(bootstrap_servers=[self.engines.kafka], request_timeout_ms=10_000)
-        try:
-            topics = [t for t in admin.list_topics() if t.startswith(prefix)]
-            if topics:
-                admin.delete_topics(topics, timeout_ms=10_000)
-            groups = [g["group_id"] for g in admin.list_groups() if g["group_id"].startswith(prefix)]
-            if groups:
-                admin.delete_groups(groups)
-        finally:
-            admin.close()
 
 
 # --- the corpus as catalog events ----------------------------------------------------------

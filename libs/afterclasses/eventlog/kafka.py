@@ -65,6 +65,19 @@ def _translated(what: str):
         raise EventLogUnavailable(f"kafka {what}: {_reason(exc)}") from exc
 
 
+def _retrying(call, attempts: int = 10, backoff: float = 0.5):
+    """``call()``, again while Kafka answers with a retriable error. A cluster that has just
+    started has no group coordinator for some seconds (CoordinatorNotAvailable, its
+    __consumer_offsets topic is being made): a consumer starting then waits, instead of crashing."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except kerrors.KafkaError as exc:
+            if not exc.retriable or attempt == attempts - 1:
+                raise
+            time.sleep(backoff)
+
+
 def _reason(exc: BaseException) -> str:
     # kafka-python errors already start with their class name; others (OSError) do not.
     text, name = str(exc), type(exc).__name__
@@ -329,7 +342,7 @@ class KafkaEventLog(EventLog):
         admin = self._admin_client()
         wire_group = self.wire_name(group)
         with _translated(f"committed offsets of {group}"):
-            found = admin.list_group_offsets({wire_group: partitions}).get(wire_group, {})
+            found = _retrying(lambda: admin.list_group_offsets({wire_group: partitions}).get(wire_group, {}))
         # Kafka says -1 for a partition the group never committed; the port says 0.
         return {tp.partition: max(0, found[tp].offset) if tp in found else 0 for tp in partitions}
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import requests
 
+from afterclasses.devtools import admin_sql, drop_index, drop_kafka_namespace
 from afterclasses.ports.eventlog import EventLogUnavailable
 from afterclasses.ports.search import SearchUnavailable
 from tests.e2e.conftest import Stack, free_port
@@ -132,42 +133,17 @@ class Namespace:
         }
 
     def create(self) -> Namespace:
-        self._admin_sql(f'CREATE DATABASE "{self.name}"')
+        admin_sql(self.engines.postgres, f'CREATE DATABASE "{self.name}"')
         return self
 
     def drop(self) -> None:
         """Best effort: the database, the index behind the alias, the topics and groups."""
         with contextlib.suppress(Exception):
-            self._admin_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            admin_sql(self.engines.postgres, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         with contextlib.suppress(Exception):
-            from afterclasses_search.adapters.opensearch import OpenSearchIndex
-
-            index = OpenSearchIndex(self.engines.opensearch, self.alias, create=False, timeout=5)
-            index.drop()
-            index.close()
+            drop_index(self.engines.opensearch, self.alias, timeout=5)
         with contextlib.suppress(Exception):
-            from kafka import KafkaAdminClient
-
-            admin = KafkaAdminClient(bootstrap_servers=[self.engines.kafka], request_timeout_ms=5000)
-            try:
-                topics = [t for t in admin.list_topics() if t.startswith(self.prefix)]
-                if topics:
-                    admin.delete_topics(topics, timeout_ms=5000)
-                groups = [g["group_id"] for g in admin.list_groups() if g["group_id"].startswith(self.prefix)]
-                if groups:
-                    admin.delete_groups(groups)
-            finally:
-                admin.close()
-
-    def _admin_sql(self, statement: str) -> None:
-        from sqlalchemy import create_engine
-
-        engine = create_engine(self.engines.postgres, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(statement)
-        finally:
-            engine.dispose()
+            drop_kafka_namespace(self.engines.kafka, self.prefix, timeout_ms=5000)
 
     # views of what the product wrote, for assertions
     def eventlog(self):
