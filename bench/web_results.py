@@ -160,11 +160,10 @@ class WebQueries:
         self.all = [r.activity for r in records]
         self.unknown = unknown
         by_kind: dict[str, list] = collections.defaultdict(list)
-        for key in list(places._by_key):  # every place once (Places keeps them by folded name)
-            for p in places._by_key[key]:
-                if p.kind == "zip" and p.detail not in NYC_BOROUGHS:
-                    continue  # the corpus is New York City and Moscow
-                by_kind[p.kind].append(p)
+        for p in places:
+            if p.kind == "zip" and p.detail not in NYC_BOROUGHS:
+                continue  # the corpus is New York City and Moscow
+            by_kind[p.kind].append(p)
         self.places = {k: (v, np.array([[p.lat, p.lon] for p in v])) for k, v in by_kind.items()}
         self.kinds, self.weights = zip(*MIX.items())
 

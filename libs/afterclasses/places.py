@@ -1,5 +1,5 @@
 """Where a parent is: place names of the offline gazetteer (``<datasets>/gazetteer``) resolved to
-a point and a sensible search radius, with prefix suggestions for the "where" box.
+a point, with prefix suggestions for the "where" box.
 
 Sources (see each folder's SOURCE.md): US ZIP code centroids, NYC boroughs and neighbourhoods
 (NTA), Moscow districts and metro stations. Names are compared folded (case, ё/е, punctuation),
@@ -7,6 +7,7 @@ so "Савёлки", "савелки", "10469" and "kingsbridge heights" all res
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import dataclasses
 import functools
@@ -16,8 +17,6 @@ from pathlib import Path
 
 from afterclasses.geo import representative_point
 
-# a search radius that covers the place, roughly (km)
-RADIUS_KM = {"zip": 3.0, "neighbourhood": 2.0, "borough": 10.0, "district": 3.0, "metro": 1.5}
 # the order kinds are suggested in when names tie
 _KIND_ORDER = {"borough": 0, "neighbourhood": 1, "district": 1, "metro": 2, "zip": 3}
 NYC_COUNTIES = {"36005": "Bronx", "36047": "Brooklyn", "36061": "Manhattan", "36081": "Queens",
@@ -49,14 +48,6 @@ class Place:
     lat: float
     lon: float
 
-    @property
-    def radius_km(self) -> float:
-        return RADIUS_KM[self.kind]
-
-    def as_json(self) -> dict:
-        return {"kind": self.kind, "name": self.name, "detail": self.detail, "lat": self.lat,
-                "lon": self.lon, "radius_km": self.radius_km}
-
 
 class Places:
     """Every gazetteer place, looked up by folded name or word prefix (read-only once built)."""
@@ -74,8 +65,12 @@ class Places:
         )
         self._keys = [w for w, _ in self._words]
 
+    def __iter__(self):
+        """Every place once (a Moscow place is kept under its Russian and its Latin name)."""
+        return iter(dict.fromkeys(place for group in self._by_key.values() for place in group))
+
     def __len__(self) -> int:
-        return len({place for group in self._by_key.values() for place in group})
+        return sum(1 for _ in self)
 
     def resolve(self, text: str) -> Place | None:
         """The place ``text`` names (exactly, after folding), else the best suggestion, else None."""
@@ -90,8 +85,6 @@ class Places:
 
     def suggest(self, text: str, limit: int = 8) -> list[Place]:
         """Places a word of whose name starts with ``text``; whole-name prefixes first, then shorter names."""
-        import bisect
-
         key = fold(text)
         if not key:
             return []

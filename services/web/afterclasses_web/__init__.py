@@ -1,6 +1,8 @@
 """The web front: server-rendered pages over the search and ingest APIs (works without JavaScript)."""
 from __future__ import annotations
 
+import functools
+
 from flask import Flask
 
 from afterclasses_web.clients import IngestClient, SearchClient
@@ -48,7 +50,7 @@ class Web:
     def __init__(self, settings: WebSettings, search: SearchClient, ingest: IngestClient):
         self.settings, self.search, self.ingest = settings, search, ingest
 
-    @property
+    @functools.cached_property
     def places(self):
         from afterclasses.places import load_places
 

@@ -58,6 +58,12 @@ class ServiceClient:
             raise ServiceDown(self.name, body.get("message") or f"HTTP {resp.status_code}")
         return Reply(resp.status_code, body if isinstance(body, dict) else {"items": body})
 
+    def ping(self) -> None:
+        """Raise :class:`ServiceDown` unless the service says it is ready (the web's /readyz)."""
+        reply = self.call("GET", "/readyz")
+        if not reply.ok:
+            raise ServiceDown(self.name, f"not ready (HTTP {reply.status})")
+
     def mount(self, adapter) -> None:
         """Route this client's calls through a transport adapter (tests: an in-process WSGI app)."""
         self.http.mount(self.base_url, adapter)
@@ -70,7 +76,7 @@ class SearchClient(ServiceClient):
         return self.call("GET", "/v1/search", params=params)
 
     def activity(self, activity_id: str) -> Reply:
-        return self.call("GET", f"/v1/activities/{activity_id}")
+        return self.call("GET", f"/v1/activities/{quote(activity_id, safe='')}")
 
 
 class IngestClient(ServiceClient):
@@ -81,10 +87,10 @@ class IngestClient(ServiceClient):
         return self.call("POST", "/v1/submissions", json=body, headers=headers)
 
     def submission(self, submission_id: str) -> Reply:
-        return self.call("GET", f"/v1/submissions/{submission_id}")
+        return self.call("GET", f"/v1/submissions/{quote(submission_id, safe='')}")
 
     def activity(self, activity_id: str) -> Reply:
-        return self.call("GET", f"/v1/catalog/activities/{activity_id}")
+        return self.call("GET", f"/v1/catalog/activities/{quote(activity_id, safe='')}")
 
     # the editors' desk: ``token`` is the editor's sign-in session (a 401 means it expired or was revoked)
     def sign_in(self, username: str, password: str) -> Reply:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from pathlib import Path
@@ -115,6 +116,23 @@ def category_label(slug: str | None, lang: str = "en") -> str:
     return category.label(lang) if category else (slug or "")
 
 
+# the site's own error pages: (title, message) by status
+ERROR_PAGES = {
+    404: (lazy_gettext("Not found"), lazy_gettext("There is no such page. Try a search instead.")),
+    405: (lazy_gettext("Not found"), lazy_gettext("There is no such page. Try a search instead.")),
+    413: (lazy_gettext("Too much text"), lazy_gettext("What you sent is too long for us. Please shorten it.")),
+    429: (lazy_gettext("Too many requests"),
+          lazy_gettext("You have sent a lot in a short time. Please wait a while and try again.")),
+    500: (lazy_gettext("Something went wrong"), lazy_gettext("Something went wrong on our side. Please try again.")),
+}
+
+
+def error_page(status: int, exc=None):
+    """The site's page for an HTTP error ``status`` (an error handler, or called by one)."""
+    title, message = ERROR_PAGES[status]
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
 def init_pages(app: Flask) -> None:
     @app.before_request
     def _start_clock():
@@ -143,23 +161,10 @@ def init_pages(app: Flask) -> None:
             abort(404)
         return send_from_directory(_vendor_dir(name), filename, max_age=7 * 86400)
 
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
+    from afterclasses.web import health_blueprint
 
-    @app.get("/readyz")
-    def readyz():
-        web = current_app.extensions["afterclasses_web"]
-        report, ok = {}, True
-        for client in (web.search, web.ingest):
-            try:
-                up = client.call("GET", "/readyz").ok
-                report[client.name] = {"up": up}
-            except ServiceDown as exc:
-                up = False
-                report[client.name] = {"up": False, "reason": exc.reason}
-            ok = ok and up
-        return {"status": "ready" if ok else "unavailable", "dependencies": report}, (200 if ok else 503)
+    web = app.extensions["afterclasses_web"]
+    app.register_blueprint(health_blueprint(lambda: {client.name: client.ping for client in (web.search, web.ingest)}))
 
     @app.errorhandler(ServiceDown)
     def _down(exc: ServiceDown):
@@ -168,38 +173,14 @@ def init_pages(app: Flask) -> None:
                                message=gettext("Part of the site is not answering right now (%(service)s). "
                                                "Please try again in a minute.", service=exc.service)), 503
 
-    @app.errorhandler(404)
-    def _not_found(exc):
-        return render_template("error.html", status=404, title=gettext("Not found"),
-                               message=gettext("There is no such page. Try a search instead.")), 404
-
-    @app.errorhandler(405)
-    def _wrong_method(exc):
-        return render_template("error.html", status=405, title=gettext("Not found"),
-                               message=gettext("There is no such page. Try a search instead.")), 405
-
-    @app.errorhandler(413)
-    def _too_large(exc):
-        return render_template("error.html", status=413, title=gettext("Too much text"),
-                               message=gettext("What you sent is too long for us. Please shorten it.")), 413
-
-    @app.errorhandler(429)
-    def _too_many(exc):
-        return render_template("error.html", status=429, title=gettext("Too many requests"),
-                               message=gettext("You have sent a lot in a short time. Please wait a while "
-                                               "and try again.")), 429
-
-    @app.errorhandler(500)
-    def _crash(exc):
-        return render_template("error.html", status=500, title=gettext("Something went wrong"),
-                               message=gettext("Something went wrong on our side. Please try again.")), 500
+    for status in ERROR_PAGES:
+        app.register_error_handler(status, functools.partial(error_page, status))
 
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["query_suffix"] = query_suffix
     from afterclasses_web.security import clean_text
 
     app.jinja_env.filters["clean"] = clean_text
-    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
 
 def query_suffix() -> str:

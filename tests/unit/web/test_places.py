@@ -56,3 +56,9 @@ def test_metro_stations_are_one_place_per_station_and_line(places):
 
 def test_fold():
     assert fold("  Ёлки-Палки, д.5 ") == "елки палки д 5"
+
+
+def test_every_place_is_listed_once_though_kept_under_two_names(places):
+    listed = list(places)
+    assert len(listed) == len(set(listed)) == len(places)
+    assert sum(1 for p in listed if p.name == "Арбат" and p.kind == "district") == 1

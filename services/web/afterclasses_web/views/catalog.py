@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 
 from afterclasses import taxonomy
+from afterclasses_web.views.search import results
 
 bp = Blueprint("catalog", __name__)
 SIMILAR_RADIUS_KM = 5
@@ -62,8 +63,6 @@ def categories():
 def category(slug: str):
     if not taxonomy.is_known(slug):
         abort(404)
-    from afterclasses_web.views.search import results
-
     return results(category_page=slug)
 
 

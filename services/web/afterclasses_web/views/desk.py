@@ -266,35 +266,32 @@ def review(submission_id: str):
 @bp.post("/submissions/<submission_id>/approve")
 @editor_required
 def approve(submission_id: str):
-    _check_id(submission_id)
-    back = url_for(".review", submission_id=submission_id)
-    detail = _detail(submission_id, back_to=back)
+    back, detail = _deciding(submission_id)
     form = ApproveForm()
     if not form.validate_on_submit():
         return _review_page(detail, form, RejectForm(formdata=None), status=400)
     reply = _ingest("approve", submission_id, form.note.data or None, bool(form.force.data), back_to=back)
     if reply.ok:
+        message = gettext("Approved “%(title)s”.", title=submission_title(detail))
         link = _live_link(detail["kind"], reply.body.get("result_id"))
-        message = Markup("{} <a href=\"{}\">{}</a> {}").format(
-            gettext("Approved “%(title)s”.", title=submission_title(detail)), link,
-            gettext("See the live entry"), gettext("(the site shows the change within a few seconds)"))
-        flash(message if link else gettext("Approved “%(title)s”.", title=submission_title(detail)))
+        if link:
+            message = Markup("{} <a href=\"{}\">{}</a> {}").format(
+                message, link, gettext("See the live entry"),
+                gettext("(the site shows the change within a few seconds)"))
+        flash(message)
         return redirect(_next_in_queue())
     if reply.status == 409 and "live_version" in (reply.body.get("details") or {}):
         # written against an older version of the entry: show the diff against the live entry again,
         # with the box that approves anyway
         form.force.errors = [str(STALE)]
-        return _review_page(_detail(submission_id, back_to=back), form, RejectForm(formdata=None), status=409,
-                            stale_refused=True)
+        return _review_page(detail, form, RejectForm(formdata=None), status=409, stale_refused=True)
     return _refused(reply, detail, form, RejectForm(formdata=None))
 
 
 @bp.post("/submissions/<submission_id>/reject")
 @editor_required
 def reject(submission_id: str):
-    _check_id(submission_id)
-    back = url_for(".review", submission_id=submission_id)
-    detail = _detail(submission_id, back_to=back)
+    back, detail = _deciding(submission_id)
     form = RejectForm()
     if not form.validate_on_submit():
         return _review_page(detail, ApproveForm(formdata=None), form, status=400)
@@ -303,6 +300,13 @@ def reject(submission_id: str):
         flash(gettext("Rejected “%(title)s”. The submitter sees your note.", title=submission_title(detail)))
         return redirect(_next_in_queue())
     return _refused(reply, detail, ApproveForm(formdata=None), form)
+
+
+def _deciding(submission_id: str) -> tuple[str, dict]:
+    """A decision's submission page (where a lapsed sign-in comes back to) and its detail."""
+    _check_id(submission_id)
+    back = url_for(".review", submission_id=submission_id)
+    return back, _detail(submission_id, back_to=back)
 
 
 def _next_in_queue() -> str:

@@ -5,10 +5,12 @@ import dataclasses
 import json
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
+from afterclasses_web.clients import ServiceDown
 from afterclasses_web.security import clean_text
+from afterclasses_web.views.suggest import venues
 
 bp = Blueprint("search", __name__)
 
@@ -42,7 +44,6 @@ class Where:
     lon: float | None = None
     label: str = ""
     unknown: bool = False  # text given but no such place
-    suggestions: list = dataclasses.field(default_factory=list)
 
     @property
     def has_point(self) -> bool:
@@ -59,8 +60,6 @@ def where_from_request() -> Where:
         return Where()
     place = _web().places.resolve(text)
     if place is None:
-        from afterclasses_web.views.suggest import venues
-
         known = venues(text[:100], 1)
         if not known:
             return Where(text, unknown=True)
@@ -133,8 +132,6 @@ def home():
 @bp.get("/search")
 def results(category_page: str | None = None):
     """The results page; also a category's page (``category_page``: that category preselected)."""
-    from flask_babel import get_locale
-
     criteria = criteria_from_request()
     if category_page and category_page not in criteria.facets["category"]:
         criteria.facets["category"].insert(0, category_page)
@@ -163,10 +160,6 @@ def results(category_page: str | None = None):
 def _popular_categories() -> list[dict]:
     """The subcategories with the most activities (the home page's chips): never a chip that
     leads to nothing. None when search is down: the home page works without them."""
-    from flask_babel import get_locale
-
-    from afterclasses_web.clients import ServiceDown
-
     try:
         reply = _web().search.search([("per_page", "1"), ("lang", str(get_locale()))])
     except ServiceDown:

@@ -15,6 +15,7 @@ from flask_babel import format_datetime, gettext, lazy_gettext
 
 from afterclasses_web import forms
 from afterclasses_web.clients import ServiceDown
+from afterclasses_web.pages import error_page
 from afterclasses_web.security import limiter
 
 bp = Blueprint("submit", __name__)
@@ -88,9 +89,7 @@ def _too_many(exc):
     form_class = {"submit.new_activity": forms.NewActivityForm, "submit.new_provider": forms.ProviderForm,
                   "submit.correct_activity": forms.CorrectionForm}.get(request.endpoint)
     if form_class is None or request.method != "POST":
-        return render_template("error.html", status=429, title=gettext("Too many requests"),
-                               message=gettext("You have sent a lot in a short time. Please wait a while "
-                                               "and try again.")), 429
+        return error_page(429)
     live = _live(request.view_args["activity_id"]) if form_class is forms.CorrectionForm else None
     form = form_class()
     form.general_errors.append(forms.TOO_MANY)

@@ -6,6 +6,7 @@ from flask_babel import get_locale
 
 from afterclasses import taxonomy
 from afterclasses.places import fold
+from afterclasses_web.clients import ServiceDown
 
 bp = Blueprint("suggest", __name__, url_prefix="/suggest")
 LIMIT = 8
@@ -24,8 +25,6 @@ def where():
 
 def venues(text: str, limit: int) -> list[dict]:
     """The catalog's own venues whose name or address starts like ``text`` (from the search API)."""
-    from afterclasses_web.clients import ServiceDown
-
     try:
         reply = current_app.extensions["afterclasses_web"].search.call(
             "GET", "/v1/venues", params={"q": text, "limit": limit})
