@@ -51,9 +51,7 @@ def register_error_handlers(app: Flask, unavailable: tuple[type[Exception], ...]
     def _http(exc: HTTPException):
         name = (exc.name or "error").lower().replace(" ", "_")
         resp = error_response(exc.code or 500, name, exc.description or exc.name)
-        for key, value in exc.get_headers():  # e.g. a 405's Allow (RFC 9110), a 429's Retry-After
-            if key.lower() != "content-type":
-                resp.headers[key] = value
+        resp.headers.update(error_headers(exc))
         return resp
 
     for kind in unavailable:
@@ -67,10 +65,17 @@ def register_error_handlers(app: Flask, unavailable: tuple[type[Exception], ...]
         return error_response(500, "internal", "Something went wrong on our side.")
 
 
-def health_blueprint(checks: Callable[[], Mapping[str, Callable[[], None]]]) -> Blueprint:
+def error_headers(exc: HTTPException) -> dict[str, str]:
+    """The headers an HTTP error must keep on any body: a 405's Allow (RFC 9110), a 429's Retry-After."""
+    return {key: value for key, value in exc.get_headers() if key.lower() != "content-type"}
+
+
+def health_blueprint(checks: Callable[[], Mapping[str, Callable[[], None]]], optional: frozenset[str] = frozenset()
+                     ) -> Blueprint:
     """``/healthz`` (the process answers) and ``/readyz`` (each named dependency answers).
 
-    ``checks`` returns ``{name: probe}``; a probe raises when its dependency is down.
+    ``checks`` returns ``{name: probe}``; a probe raises when its dependency is down. A dependency
+    named in ``optional`` is reported but does not make the service unready (part of it still serves).
     """
     bp = Blueprint("health", __name__)
 
@@ -86,8 +91,9 @@ def health_blueprint(checks: Callable[[], Mapping[str, Callable[[], None]]]) -> 
                 probe()
                 report[name] = {"up": True}
             except Exception as exc:  # any failure means "not ready"; say why
-                ok = False
-                report[name] = {"up": False, "reason": str(exc) or type(exc).__name__}
+                ok = ok and name in optional
+                report[name] = {"up": False, "reason": str(exc) or type(exc).__name__,
+                                **({"optional": True} if name in optional else {})}
         body = {"status": "ready" if ok else "unavailable", "dependencies": report}
         return body, (200 if ok else 503)
 

@@ -18,6 +18,7 @@ PROVIDER_KINDS = ("public", "private", "non-profit")
 PRICE_PERIODS = ("once", "session", "week", "month", "term", "year")
 STATUSES = ("published", "withdrawn")
 AGE_LIMIT = 120
+MAX_SESSIONS = 100  # weekly sessions of one activity
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -115,7 +116,7 @@ class ActivityFieldsSchema(StrictSchema):
     age_min = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=AGE_LIMIT))
     age_max = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=AGE_LIMIT))
     gender = fields.String(load_default="any", validate=validate.OneOf(GENDERS))
-    sessions = fields.List(fields.Nested(SessionSchema), load_default=list, validate=validate.Length(max=100))
+    sessions = fields.List(fields.Nested(SessionSchema), load_default=list, validate=validate.Length(max=MAX_SESSIONS))
     price = fields.Nested(PriceSchema, allow_none=True, load_default=None)
     language = fields.String(load_default=None, allow_none=True,
                              validate=validate.Regexp(r"^[a-z]{2}$", error="Use an ISO 639-1 code, e.g. en."))

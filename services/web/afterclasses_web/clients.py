@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 import requests
 
+PING_TIMEOUT = 2.0  # seconds; readiness probes of the APIs
+
 
 class ServiceDown(Exception):
     """An API did not answer usefully (connection refused, timeout, 5xx)."""
@@ -46,8 +48,9 @@ class ServiceClient:
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        kwargs.setdefault("timeout", self.timeout)
         try:
-            resp = self.http.request(method, self.base_url + path, timeout=self.timeout, headers=headers, **kwargs)
+            resp = self.http.request(method, self.base_url + path, headers=headers, **kwargs)
         except requests.RequestException as exc:
             raise ServiceDown(self.name, type(exc).__name__) from exc
         try:
@@ -60,7 +63,8 @@ class ServiceClient:
 
     def ping(self) -> None:
         """Raise :class:`ServiceDown` unless the service says it is ready (the web's /readyz)."""
-        reply = self.call("GET", "/readyz")
+        # short: a load balancer's probe must not hang for a page's whole patience
+        reply = self.call("GET", "/readyz", timeout=min(self.timeout, PING_TIMEOUT))
         if not reply.ok:
             raise ServiceDown(self.name, f"not ready (HTTP {reply.status})")
 

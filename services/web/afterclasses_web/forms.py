@@ -9,6 +9,8 @@ in ingest never needs a change here.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import re
 import secrets
@@ -30,6 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from afterclasses import taxonomy
+from afterclasses.contracts.schemas import MAX_SESSIONS
 from afterclasses_web.pages import DAY_NAMES_LONG, PERIODS, WEEKDAYS
 from afterclasses_web.security import clean_text
 
@@ -133,10 +136,15 @@ class SubmissionForm(FlaskForm):
         self.general_errors: list[str] = []
         self.group_errors: dict[str, list[str]] = {}
 
-    @property
-    def idempotency_key(self) -> str | None:
+    def idempotency_key(self, body: dict) -> str | None:
+        """ingest's Idempotency-Key for ``body``: the form's key and the body's digest, so a double
+        click or a retry stores the submission once, while the same form changed and sent again
+        (Back, edit, send) is a submission of its own."""
         key = self.submission_key.data or ""
-        return key if _KEY.match(key) else None
+        if not _KEY.match(key):
+            return None
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return f"{key[:40]}-{digest[:16]}"
 
     @property
     def is_spam(self) -> bool:
@@ -158,7 +166,8 @@ class ActivityFieldsForm(SubmissionForm):
     gender = SelectField(lazy_gettext("For"), default="any", validate_choice=False, choices=_choices([
         ("any", lazy_gettext("Boys and girls")), ("boys", lazy_gettext("Boys only")),
         ("girls", lazy_gettext("Girls only"))], blank=None))
-    sessions = FieldList(FormField(SessionRow), min_entries=4, max_entries=30)
+    # as many rows as the catalog allows sessions: a correction must be able to show every one
+    sessions = FieldList(FormField(SessionRow), min_entries=4, max_entries=MAX_SESSIONS)
     price_free = BooleanField(lazy_gettext("It is free"))
     price_amount = StringField(lazy_gettext("Amount"), render_kw={"inputmode": "decimal"})
     price_currency = StringField(lazy_gettext("Currency"), render_kw={"size": 4, "autocapitalize": "characters"})
@@ -246,6 +255,10 @@ _DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$")
 _COORDINATE_COMMA = re.compile(r"^-?\d{1,3},\d+$")
 
 
+def _tags_shown(tags: list[str] | None) -> str:
+    return ", ".join(tags or [])
+
+
 def _shown(number) -> str:
     """A stored number as a form shows it: 7.0 → "7", 40.866123 → "40.866123"."""
     if number is None:
@@ -284,7 +297,7 @@ def activity_fields(form: ActivityFieldsForm) -> tuple[dict, list[int]]:
         "title": _text(form.title.data),
         "description": _text(form.description.data) or "",
         "category": _text(form.category.data),
-        "tags": [t.strip() for t in (form.tags.data or "").split(",") if t.strip()],
+        "tags": [t for t in map(_text, (form.tags.data or "").split(",")) if t],
         "age_min": _number(form.age_min.data),
         "age_max": _number(form.age_max.data),
         "gender": form.gender.data or "any",
@@ -328,6 +341,8 @@ def correction_body(form: CorrectionForm, activity_id: str, live: dict) -> Built
     """An edit with only the top-level fields that differ from the live entry."""
     fields, rows = activity_fields(form)
     fields["venue"] = _merged_venue(live.get("venue"), fields["venue"])
+    if (form.tags.data or "").strip() == _tags_shown(live.get("tags")):
+        fields["tags"] = live.get("tags") or []  # the box untouched: a tag with a comma in it stays whole
     if fields["price"] is None and _same(live.get("price")) == {"free": False}:
         # "paid, amount unknown" shows as an empty price section: leaving it empty keeps it
         fields["price"] = live["price"]
@@ -380,7 +395,7 @@ def prefill(live: dict) -> dict:
         "price_period": price.get("period") or "",
         "language": live.get("language") or "",
         "accessibility": live.get("accessibility") or "",
-        "tags": ", ".join(live.get("tags") or []),
+        "tags": _tags_shown(live.get("tags")),
     }
     data.update({f"venue_{k}": (_shown(venue.get(k)) if k in ("lat", "lon") else venue.get(k) or "")
                  for k in VENUE_KEYS})

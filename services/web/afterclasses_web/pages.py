@@ -10,9 +10,12 @@ from urllib.parse import urlencode
 
 from flask import Flask, abort, current_app, g, render_template, request, send_from_directory
 from flask_babel import format_currency, format_decimal, gettext, lazy_gettext, ngettext
+from werkzeug.exceptions import HTTPException
 
 from afterclasses import taxonomy
+from afterclasses.web import error_headers, health_blueprint
 from afterclasses_web.clients import ServiceDown
+from afterclasses_web.security import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,8 @@ def category_label(slug: str | None, lang: str = "en") -> str:
 
 # the site's own error pages: (title, message) by status
 ERROR_PAGES = {
+    400: (lazy_gettext("Something is wrong with the request"),
+          lazy_gettext("The page could not understand what was sent. Go back and try again.")),
     404: (lazy_gettext("Not found"), lazy_gettext("There is no such page. Try a search instead.")),
     405: (lazy_gettext("Not found"), lazy_gettext("There is no such page. Try a search instead.")),
     413: (lazy_gettext("Too much text"), lazy_gettext("What you sent is too long for us. Please shorten it.")),
@@ -130,7 +135,8 @@ ERROR_PAGES = {
 def error_page(status: int, exc=None):
     """The site's page for an HTTP error ``status`` (an error handler, or called by one)."""
     title, message = ERROR_PAGES[status]
-    return render_template("error.html", status=status, title=title, message=message), status
+    headers = error_headers(exc) if isinstance(exc, HTTPException) else {}
+    return render_template("error.html", status=status, title=title, message=message), status, headers
 
 
 def init_pages(app: Flask) -> None:
@@ -161,10 +167,11 @@ def init_pages(app: Flask) -> None:
             abort(404)
         return send_from_directory(_vendor_dir(name), filename, max_age=7 * 86400)
 
-    from afterclasses.web import health_blueprint
-
     web = app.extensions["afterclasses_web"]
-    app.register_blueprint(health_blueprint(lambda: {client.name: client.ping for client in (web.search, web.ingest)}))
+    # without ingest the site still finds activities (forms and the desk say they are down):
+    # only search decides whether this web is ready
+    app.register_blueprint(health_blueprint(lambda: {client.name: client.ping for client in (web.search, web.ingest)},
+                                            optional=frozenset({web.ingest.name})))
 
     @app.errorhandler(ServiceDown)
     def _down(exc: ServiceDown):
@@ -178,8 +185,6 @@ def init_pages(app: Flask) -> None:
 
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["query_suffix"] = query_suffix
-    from afterclasses_web.security import clean_text
-
     app.jinja_env.filters["clean"] = clean_text
 
 

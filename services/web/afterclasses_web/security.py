@@ -43,7 +43,9 @@ def init_security(app: Flask, settings) -> None:
     def _headers(resp):
         resp.headers.setdefault("Content-Security-Policy", policy)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        # other sites get our origin only, never a path (a search's place and child's age stay
+        # here); tile servers such as OpenStreetMap's refuse browsers that send no Referer at all
+        resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         return resp
 

@@ -126,6 +126,18 @@ def test_the_same_idempotency_key_stores_one_submission(client, store):
     assert bad.status_code == 400 and table_counts(store)["submissions"] == 2
 
 
+def test_an_idempotency_key_reused_for_another_submission_is_refused(client, store):
+    """A retry is the same body; a different body under the same key is a client's mistake, never
+    silently answered with the first submission (which would lose the second)."""
+    first = client.post("/v1/submissions", json={"kind": "provider", "provider": {"name": "Bronx Chess Club"}},
+                        headers={"Idempotency-Key": "form-1234abcd"})
+    changed = client.post("/v1/submissions", json={"kind": "provider", "provider": {"name": "Bronx Go Club"}},
+                          headers={"Idempotency-Key": "form-1234abcd"})
+    assert first.status_code == 202
+    assert changed.status_code == 422 and "Idempotency-Key" in changed.json["details"]
+    assert table_counts(store)["submissions"] == 1
+
+
 def test_cross_field_mistakes_are_reported_with_the_other_field_errors(client, store):
     fields = activity_fields(age_min=12, age_max=7, venue={"name": "P.S. 1", "lat": 95, "lon": -73.9},
                              sessions=[{"weekday": "mon", "start": "17:00", "end": "16:00"}, {"weekday": "xx"}])

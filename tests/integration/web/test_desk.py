@@ -132,7 +132,7 @@ def test_the_queue_is_paginated(stack, carol):
 @pytest.mark.parametrize("username, password", [("carol", "not the password"), ("nobody", PASSWORD)])
 def test_a_wrong_username_or_password_is_refused(stack, client, carol, username, password):
     resp = sign_in(client, username, password)
-    assert resp.status_code == 401 and "Wrong username or password." in text(resp)
+    assert resp.status_code == 422 and "Wrong username or password." in text(resp)
     with client.session_transaction() as s:
         assert "desk" not in s
     assert client.get("/desk").status_code == 302
@@ -162,7 +162,7 @@ def test_next_on_the_site_is_honoured(stack, client, carol):
 def test_failed_sign_ins_are_rate_limited(stack, client, carol):
     limit = int(stack.web_app.extensions["afterclasses_web"].settings.signin_rate_limit.split()[0])
     for _ in range(limit):
-        assert sign_in(client, password="wrong password").status_code == 401
+        assert sign_in(client, password="wrong password").status_code == 422
     assert sign_in(client).status_code == 429
 
 

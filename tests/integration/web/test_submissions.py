@@ -304,10 +304,11 @@ def test_moving_the_venue_sends_the_whole_venue(stack, client):
 
 
 def test_what_the_form_cannot_show_is_left_alone(stack, client):
-    activity_id = live_activity(stack, price={"free": False}, gender="girls",
+    # ... nor a keyword with a comma in it, which the keywords box cannot tell from two
+    activity_id = live_activity(stack, price={"free": False}, gender="girls", tags=["arts, crafts", "clay"],
                                 venue={"name": "Park", "lat": 40.7, "lon": -73.9, "approximate": True})
     values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
-    assert values["gender"] == "girls"
+    assert values["gender"] == "girls" and values["tags"] == "arts, crafts, clay"
     values["title"] = "Renamed"
     item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=values)))
     assert item["payload"]["changes"] == {"title": "Renamed"}
@@ -414,3 +415,37 @@ def test_a_double_click_or_a_retry_stores_one_submission(stack, client):
     fresh = new_activity_form(client)  # a new form is a new submission
     assert fresh["submission_key"] != form["submission_key"]
     assert submission_id(client.post("/submit/activity", data=fresh)) != first
+
+
+def test_the_same_form_changed_and_sent_again_is_a_submission_of_its_own(stack, client):
+    """Back, edit, send: the page comes back with the same hidden key, but a changed body must not
+    be answered with the first submission (the edit would be lost without a word)."""
+    form = new_activity_form(client)
+    first = submission_id(client.post("/submit/activity", data=form))
+    form["title"] = "Chess for beginners and their parents"
+    second = submission_id(client.post("/submit/activity", data=form))
+    assert second != first
+    assert sorted(i["payload"]["activity"]["title"] for i in queue(stack)) == [
+        "Chess for beginners", "Chess for beginners and their parents"]
+
+
+def test_a_correction_shows_every_session_of_a_busy_activity(stack, client):
+    """The contract allows 100 weekly sessions; the form must show them all (a form limited to
+    fewer crashed, and a correction would have deleted the rest)."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    sessions = [{"weekday": days[i % 7], "start": f"{8 + i // 7:02d}:00", "end": f"{8 + i // 7:02d}:45"}
+                for i in range(40)]
+    activity_id = live_activity(stack, title="Pool lanes", sessions=sessions)
+    page = client.get(f"/activities/{activity_id}/correct")
+    assert page.status_code == 200
+    values = form_values(page.get_data(as_text=True))
+    assert values["sessions-39-start"] == sessions[39]["start"] and values["sessions-40-weekday"] == ""
+    values["title"] = "Pool lanes (25 m)"
+    item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=values)))
+    assert set(item["payload"]["changes"]) == {"title"}
+
+
+def test_invisible_characters_are_dropped_from_keywords(stack, client):
+    form = new_activity_form(client, tags="chess\u202e, go\x00")
+    item = review(stack, submission_id(client.post("/submit/activity", data=form)))
+    assert item["payload"]["activity"]["tags"] == ["chess", "go"]

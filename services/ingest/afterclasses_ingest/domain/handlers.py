@@ -126,9 +126,13 @@ def validate_activity(fields: dict) -> dict:
 def submit(store: CatalogStore, kind: str, payload: dict, submitted_by: str | None, now: Clock = utcnow,
            key: str | None = None) -> dict:
     """Store a validated submission as pending. Edits record the live version they start from.
-    With an idempotency ``key`` already used, the submission stored then (nothing new)."""
+    With an idempotency ``key`` already used for the same submission, the one stored then (nothing
+    new); used for a different one, a :class:`DomainError` (never a silent loss of the new one)."""
     with store.transaction() as tx:
         if key is not None and (earlier := tx.submission_by_key(key)) is not None:
+            if (earlier["kind"], earlier["payload"], earlier["submitted_by"]) != (kind, payload, submitted_by):
+                raise DomainError("This Idempotency-Key was used for a different submission.",
+                                  {"Idempotency-Key": ["Already used for a different submission."]})
             return submission_view(earlier)
         target_id = base_version = None
         if kind == "edit":

@@ -7,10 +7,21 @@
   // on a phone the filters start folded, so the first result is on the first screen
   var filters = document.querySelector("details.facets-box");
   var searchBox = document.querySelector("details.search-box");
-  if (window.matchMedia("(max-width: 999px)").matches) {
+  var narrow = window.matchMedia("(max-width: 999px)");
+  if (narrow.matches) {
     if (filters) filters.open = false;
     if (searchBox) searchBox.open = false;
   }
+  // wide, the folds' summaries are hidden: a tablet turned to landscape must not keep them shut
+  narrow.addEventListener("change", function (e) {
+    if (e.matches) return;
+    if (filters) filters.open = true;
+    if (searchBox) searchBox.open = true;
+  });
+
+  // a form that came back with mistakes: the summary of them is read out and its links lead on
+  var problems = document.getElementById("error-summary");
+  if (problems) problems.focus();
 
   function debounce(fn, ms) {
     var t;

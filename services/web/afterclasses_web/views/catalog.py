@@ -9,6 +9,7 @@ from afterclasses_web.views.search import results
 
 bp = Blueprint("catalog", __name__)
 SIMILAR_RADIUS_KM = 5
+PROVIDER_PER_PAGE, MAX_PROVIDER_PAGE = 50, 200
 
 
 def _web():
@@ -30,7 +31,7 @@ def _search(**params) -> dict:
 @bp.get("/activities/<activity_id>")
 def activity(activity_id: str):
     reply = _web().search.activity(activity_id)
-    if reply.status == 404:
+    if not reply.ok:  # 404, or an id the API refuses to look up
         abort(404)
     doc = reply.body
     provider = doc.get("provider") or {}
@@ -45,11 +46,12 @@ def activity(activity_id: str):
 
 @bp.get("/providers/<provider_id>")
 def provider(provider_id: str):
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    found = _search(provider=provider_id, per_page=50, page=min(page, 200))
+    page = max(1, min(MAX_PROVIDER_PAGE, request.args.get("page", 1, type=int) or 1))
+    found = _search(provider=provider_id, per_page=PROVIDER_PER_PAGE, page=page)
     if not found["results"]:
         abort(404)
-    return render_template("provider.html", p=found["results"][0]["provider"], found=found, page=page)
+    return render_template("provider.html", p=found["results"][0]["provider"], found=found, page=page,
+                           per_page=PROVIDER_PER_PAGE, max_page=MAX_PROVIDER_PAGE)
 
 
 @bp.get("/categories/")

@@ -24,7 +24,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime, format_timedelta, gettext, lazy_gettext
+from flask_babel import format_datetime, format_timedelta, get_locale, gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
@@ -44,6 +44,7 @@ def _private(resp):
     return resp
 
 SESSION_KEY = "desk"  # {"token", "name", "roles", "expires_at"} of the signed-in editor
+QUEUE_KIND_KEY = "desk_kind"  # the queue's filter the editor works through
 PER_PAGE = 20
 # ingest's ids are UUIDs; anything else is no page here (and "queue" is not a submission's id)
 _ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
@@ -208,8 +209,9 @@ def signin():
                                     "expires_at": body["expires_at"]}
             flash(gettext("Signed in as %(name)s.", name=body["name"]))
             return redirect(target)
-        # one message whatever was wrong (ingest says no more either)
-        error, status = gettext("Wrong username or password."), 401
+        # one message whatever was wrong (ingest says no more either); 422, not 401: a form's
+        # mistake, and a 401 would need a WWW-Authenticate challenge this page does not make
+        error, status = gettext("Wrong username or password."), 422
     elif form.is_submitted():
         status = 400
         if form.csrf_token.errors:
@@ -249,8 +251,11 @@ def signout():
 def queue():
     page = max(1, min(10_000, request.args.get("page", 1, type=int) or 1))
     kind = request.args.get("kind") if request.args.get("kind") in QUEUE_KINDS else None
+    session[QUEUE_KIND_KEY] = kind  # the kind of work the editor chose: decisions lead on to the same kind
     body = _ingest("review_queue", page, PER_PAGE, kind).body
     pages = max(1, -(-body["total"] // PER_PAGE))
+    if not body["items"] and page > pages:  # decisions emptied this page: the last page with any
+        return redirect(url_for(".queue", page=pages, kind=kind))
     items = [{**item, "title": submission_title(item)} for item in body["items"]]
     return render_template("desk/queue.html", items=items, total=body["total"], page=page, pages=pages,
                            kind=kind, kinds=QUEUE_KINDS)
@@ -312,8 +317,8 @@ def _deciding(submission_id: str) -> tuple[str, dict]:
 def _next_in_queue() -> str:
     """After a decision, the next submission waiting (oldest first), so an editor with two hundred
     works through them without going back to the list each time; the queue when none is left."""
-    reply = _ingest("review_queue", 1, 1)
-    items = reply.body.get("items") or [] if reply.ok else []
+    reply = _ingest("review_queue", 1, 1, session.get(QUEUE_KIND_KEY))
+    items = (reply.body.get("items") or []) if reply.ok else []
     return url_for(".review", submission_id=items[0]["id"]) if items else url_for(".queue")
 
 
@@ -333,7 +338,7 @@ def _refused(reply, detail: dict, approve_form: ApproveForm, reject_form: Reject
 
 def _detail(submission_id: str, back_to: str | None = None) -> dict:
     reply = _ingest("review", submission_id, back_to=back_to)
-    if reply.status == 404:
+    if not reply.ok:
         abort(404)
     return reply.body
 
@@ -361,14 +366,16 @@ def _lookalikes(detail: dict) -> list[dict]:
         return []
     activity = (detail.get("payload") or {}).get("activity") or {}
     venue = activity.get("venue") or {}
-    params = [("q", activity.get("title") or ""), ("per_page", "5")]
+    if not (activity.get("title") or "").strip():
+        return []
+    params = [("q", activity["title"]), ("per_page", "5"), ("lang", str(get_locale() or "en"))]
     if venue.get("lat") is not None and venue.get("lon") is not None:
         params += [("lat", str(venue["lat"])), ("lon", str(venue["lon"])), ("radius_km", str(LOOKALIKE_RADIUS_KM))]
     try:
         reply = _web().search.search(params)
     except ServiceDown:  # a help for the editor, not a condition of the review
         return []
-    return reply.body.get("results", []) if reply.ok and params[0][1] else []
+    return reply.body.get("results", []) if reply.ok else []
 
 
 def _live_link(kind: str, result_id: str | None) -> str | None:
@@ -386,7 +393,7 @@ def _live_link(kind: str, result_id: str | None) -> str | None:
 def history(activity_id: str):
     _check_id(activity_id, _ID)
     reply = _ingest("history", activity_id)
-    if reply.status == 404:
+    if not reply.ok:
         abort(404)
     live = _web().ingest.activity(activity_id)
     changes = [{**c, "lines_old": value_lines(c["field"], c["old"]), "lines_new": value_lines(c["field"], c["new"])}

@@ -17,6 +17,7 @@ bp = Blueprint("search", __name__)
 RADII = (1, 2, 5, 10, 25, 50)  # km choices of the "within" select; 0 means any distance
 DEFAULT_RADIUS = 10
 PER_PAGE = 20
+MAX_PAGE = 500  # deeper pages are refused by no one but useful to no one: refine the search instead
 POPULAR = 10  # category chips on the home page
 SORTS = {"best": lazy_gettext("Best match"), "distance": lazy_gettext("Nearest"), "newest": lazy_gettext("Newest")}
 FACET_PARAMS = ("category", "day", "district", "age_band")
@@ -83,9 +84,14 @@ class Criteria:
     free: bool | None
     facets: dict[str, list[str]]
 
-    def api_params(self, lang: str) -> list[tuple[str, str]]:
+    @property
+    def age_shown(self) -> float | int | None:
+        """The age as the form shows it: 8, or 7.5 (never rounded, so a resubmit keeps it)."""
+        return int(self.age) if self.age is not None and self.age.is_integer() else self.age
+
+    def api_params(self, lang: str, per_page: int = PER_PAGE) -> list[tuple[str, str]]:
         params = [("q", self.q), ("sort", self.sort), ("page", str(self.page)),
-                  ("per_page", str(PER_PAGE)), ("lang", lang)]
+                  ("per_page", str(per_page)), ("lang", lang)]
         if self.where.has_point:
             params += [("lat", str(self.where.lat)), ("lon", str(self.where.lon))]
             if self.radius_km:
@@ -103,11 +109,12 @@ def criteria_from_request() -> Criteria:
     radius = _float("radius_km", 0, 1000)
     sort = request.args.get("sort", "best")
     try:
-        page = max(1, min(500, int(request.args.get("page", "1"))))
+        page = max(1, min(MAX_PAGE, int(request.args.get("page", "1"))))
     except ValueError:
         page = 1
     free = {"true": True, "false": False}.get(request.args.get("free", ""))
-    facets = {name: [v[:200] for v in request.args.getlist(name) if v.strip()][:20] for name in FACET_PARAMS}
+    facets = {name: [clean_text(v)[:200] for v in request.args.getlist(name) if clean_text(v).strip()][:20]
+              for name in FACET_PARAMS}
     # values the API would refuse (an edited URL) are dropped, not turned into an error page
     facets["day"] = [d for d in facets["day"] if d in WEEKDAYS]
     facets["age_band"] = [b for b in facets["age_band"] if b in AGE_BAND_NAMES]
@@ -137,31 +144,36 @@ def results(category_page: str | None = None):
         criteria.facets["category"].insert(0, category_page)
     if criteria.sort == "distance" and not criteria.where.has_point:
         criteria.sort = "best"
-    reply = _web().search.search(criteria.api_params(str(get_locale())))
-    if reply.status == 422:  # a value the API refuses: say which, show the form again
-        return render_template("results.html", c=criteria, result=None, errors=reply.field_errors,
-                               radii=RADII, sorts=SORTS, points="[]",
-                               category_page=category_page), 400
+    lang = str(get_locale() or "en")
+    reply = _web().search.search(criteria.api_params(lang))
+    if not reply.ok:  # a value the API refuses (422): say which, show the form again
+        return _results_page(criteria, None, category_page, errors=reply.field_errors), 400
     result = reply.body
     without_days = 0
     if not result["total"] and criteria.facets["day"]:
-        # most entries publish no schedule yet: say how many match if the days are dropped
-        criteria.facets["day"] = []
-        without_days = _web().search.search(criteria.api_params(str(get_locale()))).body.get("total", 0)
-    pages = max(1, -(-result["total"] // PER_PAGE))
+        # most entries publish no schedule yet: say how many match if the days are dropped (a
+        # copy: the form still shows the days the parent ticked)
+        anyday = dataclasses.replace(criteria, page=1, facets={**criteria.facets, "day": []})
+        without_days = _web().search.search(anyday.api_params(lang, per_page=1)).body.get("total", 0)
+    pages = max(1, min(MAX_PAGE, -(-result["total"] // PER_PAGE)))
     points = [{"id": r["id"], "title": r["title"], "lat": r["venue"]["lat"], "lon": r["venue"]["lon"],
                "approximate": bool(r["venue"].get("approximate"))}
               for r in result["results"] if (r.get("venue") or {}).get("lat") is not None]
-    return render_template("results.html", c=criteria, result=result, errors={}, radii=RADII, sorts=SORTS,
-                           pages=pages, points=json.dumps(points, ensure_ascii=False), category_page=category_page,
-                           without_days=without_days)
+    return _results_page(criteria, result, category_page, pages=pages, without_days=without_days,
+                         points=json.dumps(points, ensure_ascii=False))
+
+
+def _results_page(criteria: Criteria, result: dict | None, category_page: str | None, **extra) -> str:
+    return render_template("results.html", c=criteria, result=result, category_page=category_page,
+                           radii=RADII, default_radius=DEFAULT_RADIUS, sorts=SORTS, per_page=PER_PAGE,
+                           **{"errors": {}, "points": "[]", **extra})
 
 
 def _popular_categories() -> list[dict]:
     """The subcategories with the most activities (the home page's chips): never a chip that
-    leads to nothing. None when search is down: the home page works without them."""
+    leads to nothing. Empty when search is down: the home page works without them."""
     try:
-        reply = _web().search.search([("per_page", "1"), ("lang", str(get_locale()))])
+        reply = _web().search.search([("per_page", "1"), ("lang", str(get_locale() or "en"))])
     except ServiceDown:
         return []
     values = reply.body.get("facets", {}).get("category", []) if reply.ok else []

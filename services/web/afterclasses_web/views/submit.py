@@ -116,13 +116,13 @@ def _send(form: forms.SubmissionForm, build, again):
     if form.csrf_failed:  # nothing is sent: the page comes back with a fresh token
         form.general_errors.append(forms.EXPIRED)
         return again(400)
-    if form.is_spam:  # before any other check: a bot learns nothing from our messages
+    if form.is_spam:  # before the form's own checks: a bot learns nothing from our messages
         return redirect(url_for(".thanks"), 303)
     if not valid:
         return again(422)
     built = build()
     try:
-        reply = _web().ingest.submit(built.body, form.idempotency_key)
+        reply = _web().ingest.submit(built.body, form.idempotency_key(built.body))
     except ServiceDown:
         form.general_errors.append(forms.DOWN)
         return again(503)

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from afterclasses import taxonomy
 from afterclasses.places import fold
 from afterclasses_web.clients import ServiceDown
+from afterclasses_web.security import clean_text
 
 bp = Blueprint("suggest", __name__, url_prefix="/suggest")
 LIMIT = 8
@@ -14,7 +15,7 @@ LIMIT = 8
 
 @bp.get("/where")
 def where():
-    text = request.args.get("q", "")[:100]
+    text = clean_text(request.args.get("q", ""))[:100]
     web = current_app.extensions["afterclasses_web"]
     found = [{"value": p.name, "detail": p.detail, "lat": p.lat, "lon": p.lon} for p in web.places.suggest(text, LIMIT)]
     if len(found) < LIMIT and len(fold(text)) >= 2:
@@ -45,4 +46,5 @@ def what():
         if any(w.startswith(key) for w in words) or fold(category.label(lang)).startswith(key):
             found.append({"value": category.label(lang), "category": slug})
     found.sort(key=lambda f: (not fold(f["value"]).startswith(key), len(f["value"])))
-    return {"suggestions": found[:LIMIT]}, 200, {"Cache-Control": "public, max-age=300"}
+    # labels in the page's language (Accept-Language, or the switch kept in the session cookie)
+    return {"suggestions": found[:LIMIT]}, 200, {"Cache-Control": "public, max-age=300", "Vary": "Accept-Language"}
