@@ -49,3 +49,15 @@ def ancestors(slug: str) -> list[str]:
 
 def is_known(slug: str) -> bool:
     return slug in categories()
+
+
+def within(slug: str, other: str) -> bool:
+    """Whether ``slug`` lies under ``other`` in the tree (``sports.racket`` within ``sports``)."""
+    return slug.startswith(other + ".")
+
+
+def narrowest(slugs: list[str]) -> list[str]:
+    """The selection without duplicates and without any category another selected one lies under:
+    ``[family, family.housing]`` asks for housing (as a union it would be all of family)."""
+    unique = list(dict.fromkeys(slugs))
+    return [s for s in unique if not any(within(other, s) for other in unique)]

@@ -184,6 +184,7 @@ def init_pages(app: Flask) -> None:
         app.register_error_handler(status, functools.partial(error_page, status))
 
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["facet_link"] = facet_link
     app.jinja_env.globals["query_suffix"] = query_suffix
     app.jinja_env.filters["clean"] = clean_text
 
@@ -192,6 +193,17 @@ def query_suffix() -> str:
     """"?<the current query without the page>" for a link to a sibling page keeping the search."""
     query = urlencode([(k, v) for k, values in request.args.lists() if k != "page" for v in values])
     return f"?{query}" if query else ""
+
+
+def facet_link(name: str, value: str, selected: bool) -> str:
+    """The current page with one facet value toggled. A category replaces the ones above and below
+    it in the tree, so a subcategory narrows (and its parent widens again)."""
+    current = request.args.getlist(name)
+    if selected:
+        return url_with(**{name: [v for v in current if v != value]})
+    if name == "category":
+        current = [v for v in current if not (taxonomy.within(v, value) or taxonomy.within(value, v))]
+    return url_with(**{name: [*current, value]})
 
 
 def url_with(**changes) -> str:

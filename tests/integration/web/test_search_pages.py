@@ -89,9 +89,37 @@ def test_a_day_filter_that_finds_nothing_says_how_many_match_without_it(stack, c
     publish(stack, title="Tennis A", sessions=[])
     publish(stack, title="Tennis B", sessions=[])
     html = client.get("/search?q=tennis&day=sat").get_data(as_text=True)
-    assert "0 activities" in html and "2 activities match without the days" in html
+    assert "0 activities" in html and "publish their weekly schedule" in html
+    assert "2 activities match without the filters" in html
     link = re.search(r'<a href="([^"]*)">show them</a>', html).group(1).replace("&amp;", "&")
     assert "day=" not in link and "Tennis A" in client.get(link).get_data(as_text=True)
+
+
+def test_a_category_kept_from_an_earlier_search_that_hides_everything_is_offered_away(stack, client):
+    publish(stack, title="Chess for beginners", category="sports.mind")
+    html = client.get("/search?q=chess&category=education").get_data(as_text=True)
+    assert "0 activities" in html and "1 activity matches without the filters" in html
+    assert "weekly schedule" not in html
+    link = re.search(r'<a href="([^"]*)">show them</a>', html).group(1).replace("&amp;", "&")
+    assert "category=" not in link and "q=chess" in link
+    assert "Chess for beginners" in client.get(link).get_data(as_text=True)
+
+
+def test_a_subcategory_narrows_its_parent_and_the_parent_widens_again(stack, client):
+    publish(stack, title="Shelter help", category="family.housing")
+    publish(stack, title="Parenting class", category="family")
+    wide = client.get("/search?category=family").get_data(as_text=True)
+    assert "Shelter help" in wide and "Parenting class" in wide
+    link = re.search(r'<a href="([^"]*category=family.housing[^"]*)"', wide).group(1).replace("&amp;", "&")
+    assert link.count("category=") == 1  # the subcategory replaces its parent
+    narrow = client.get(link).get_data(as_text=True)
+    assert "Shelter help" in narrow and "Parenting class" not in narrow
+    # a shared link with both asks for the narrower one; so does a subcategory on its parent's page
+    assert "Parenting class" not in client.get("/search?category=family&category=family.housing").get_data(as_text=True)
+    on_page = client.get("/categories/family?category=family.housing").get_data(as_text=True)
+    assert "Shelter help" in on_page and "Parenting class" not in on_page
+    back = re.search(r'<a href="([^"]*)"[^>]*>\s*<span class="box" aria-hidden="true"></span>Family', narrow).group(1)
+    assert client.get(back.replace("&amp;", "&")).get_data(as_text=True).count('class="hit"') == 2
 
 
 def test_a_page_past_the_last_says_so(stack, client):

@@ -70,7 +70,7 @@ def test_days_that_find_nothing_stay_ticked_and_the_count_without_them_is_cheap(
     search.replies = [search_reply(0), search_reply(42, [hit(1)])]
     html = client.get("/search?q=tennis&day=sat").get_data(as_text=True)
     assert re.search(r'name="day" value="sat" checked', html), "the parent's day is still ticked"
-    assert "42 activities match without the days" in html
+    assert "42 activities match without the filters" in html
     first, without = (sent(c) for c in search.calls)
     assert first["day"] == ["sat"] and "day" not in without and without["per_page"] == ["1"]
 

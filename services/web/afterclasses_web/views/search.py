@@ -7,6 +7,7 @@ import json
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale, gettext, lazy_gettext
 
+from afterclasses import taxonomy
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
 from afterclasses_web.clients import ServiceDown
 from afterclasses_web.security import clean_text
@@ -89,6 +90,17 @@ class Criteria:
         """The age as the form shows it: 8, or 7.5 (never rounded, so a resubmit keeps it)."""
         return int(self.age) if self.age is not None and self.age.is_integer() else self.age
 
+    @property
+    def filtered(self) -> bool:
+        """Whether a facet or the price narrows the search (beyond what, where and age)."""
+        return self.free is not None or any(self.facets.values())
+
+    def unfiltered(self, category_page: str | None = None) -> Criteria:
+        """The same search without facets or price (a category page keeps its category); a copy,
+        so the form still shows what the parent chose."""
+        return dataclasses.replace(self, page=1, free=None, facets={
+            name: [category_page] if name == "category" and category_page else [] for name in self.facets})
+
     def api_params(self, lang: str, per_page: int = PER_PAGE) -> list[tuple[str, str]]:
         params = [("q", self.q), ("sort", self.sort), ("page", str(self.page)),
                   ("per_page", str(per_page)), ("lang", lang)]
@@ -140,8 +152,9 @@ def home():
 def results(category_page: str | None = None):
     """The results page; also a category's page (``category_page``: that category preselected)."""
     criteria = criteria_from_request()
-    if category_page and category_page not in criteria.facets["category"]:
+    if category_page:
         criteria.facets["category"].insert(0, category_page)
+    criteria.facets["category"] = taxonomy.narrowest(criteria.facets["category"])
     if criteria.sort == "distance" and not criteria.where.has_point:
         criteria.sort = "best"
     lang = str(get_locale() or "en")
@@ -149,17 +162,17 @@ def results(category_page: str | None = None):
     if not reply.ok:  # a value the API refuses (422): say which, show the form again
         return _results_page(criteria, None, category_page, errors=reply.field_errors), 400
     result = reply.body
-    without_days = 0
-    if not result["total"] and criteria.facets["day"]:
-        # most entries publish no schedule yet: say how many match if the days are dropped (a
-        # copy: the form still shows the days the parent ticked)
-        anyday = dataclasses.replace(criteria, page=1, facets={**criteria.facets, "day": []})
-        without_days = _web().search.search(anyday.api_params(lang, per_page=1)).body.get("total", 0)
+    without_filters = 0
+    if not result["total"] and criteria.filtered:
+        # a filter kept from an earlier search (or a day: most entries publish no schedule yet)
+        # hides everything: say how many match without the filters, and offer them
+        without_filters = _web().search.search(criteria.unfiltered(category_page).api_params(lang, per_page=1)) \
+            .body.get("total", 0)
     pages = max(1, min(MAX_PAGE, -(-result["total"] // PER_PAGE)))
     points = [{"id": r["id"], "title": r["title"], "lat": r["venue"]["lat"], "lon": r["venue"]["lon"],
                "approximate": bool(r["venue"].get("approximate"))}
               for r in result["results"] if (r.get("venue") or {}).get("lat") is not None]
-    return _results_page(criteria, result, category_page, pages=pages, without_days=without_days,
+    return _results_page(criteria, result, category_page, pages=pages, without_filters=without_filters,
                          points=json.dumps(points, ensure_ascii=False))
 
 
