@@ -22,6 +22,7 @@ _KIND_ORDER = {"borough": 0, "neighbourhood": 1, "district": 1, "metro": 2, "zip
 NYC_COUNTIES = {"36005": "Bronx", "36047": "Brooklyn", "36061": "Manhattan", "36081": "Queens",
                 "36085": "Staten Island"}
 _NON_WORD = re.compile(r"[^\w]+")
+_ZIP = re.compile(r"(?<![\w-])(\d{5})(?:-\d{4})?(?![\w-])")
 
 
 # Russian → Latin the way Moscow's own English signs spell it (BGN/PCGN-like): "Китай-город" →
@@ -77,15 +78,26 @@ class Places:
         key = fold(text)
         if not key:
             return None
-        exact = self._by_key.get(key) or self._by_key.get(key.removeprefix("zip ").strip())
+        exact = next((self._by_key[k] for k in _unprefixed(key) if k in self._by_key), None)
         if exact:
             return min(exact, key=lambda p: _KIND_ORDER[p.kind])
         found = self.suggest(text, limit=1)
         return found[0] if found else None
 
+    def venue_point(self, address: str | None, district: str | None) -> Place | None:
+        """Where a venue given without a point roughly is: the ZIP code of its address (the last
+        five digits standing alone: house numbers come first), else its district or neighbourhood
+        named exactly. None rather than a guess."""
+        for code in reversed(_ZIP.findall(address or "")):
+            zips = [p for p in self._by_key.get(code, []) if p.kind == "zip"]
+            if zips:
+                return zips[0]
+        named = self._by_key.get(fold(district or ""), [])
+        return min(named, key=lambda p: _KIND_ORDER[p.kind]) if named else None
+
     def suggest(self, text: str, limit: int = 8) -> list[Place]:
         """Places a word of whose name starts with ``text``; whole-name prefixes first, then shorter names."""
-        key = fold(text)
+        key = _unprefixed(fold(text))[-1]
         if not key:
             return []
         seen, found = set(), []
@@ -99,6 +111,15 @@ class Places:
         found.sort(key=lambda p: (not (fold(p.name).startswith(key) or latin(p.name).startswith(key)),
                                   _KIND_ORDER[p.kind], len(p.name), p.name))
         return found[:limit]
+
+
+# what people type before a name: "ZIP 10469", "м. Китай-город", "метро Арбатская" (folded)
+_PREFIXES = ("zip ", "станция метро ", "ст м ", "метро ", "м ")
+
+
+def _unprefixed(key: str) -> list[str]:
+    """The folded name as typed, then without a prefix that only says what kind of place it is."""
+    return [key, *(key.removeprefix(p) for p in _PREFIXES if key.startswith(p))]
 
 
 def load_places(datasets_root: str | Path) -> Places:

@@ -276,15 +276,18 @@ class Built:
     session_rows: list[int] = dataclasses.field(default_factory=list)
 
 
-def activity_fields(form: ActivityFieldsForm) -> tuple[dict, list[int]]:
-    """Every activity field as the form has it (None for blanks) and the rows of the sent sessions."""
+def activity_fields(form: ActivityFieldsForm, places=None) -> tuple[dict, list[int]]:
+    """Every activity field as the form has it (None for blanks) and the rows of the sent sessions.
+    A venue without a point gets the approximate one of its ZIP code or district from ``places``
+    (the gazetteer): citizens rarely know coordinates, and a venue without a point is never found
+    near a place."""
     sessions, rows = [], []
     for i, row in enumerate(form.sessions):
         session = {k: _text(row[k].data) for k in SESSION_KEYS}
         if any(session.values()):
             sessions.append({k: v for k, v in session.items() if v is not None})
             rows.append(i)
-    amount, currency, period = _number(form.price_amount.data), _text(form.price_currency.data), \
+    amount, currency, period = _number(form.price_amount.data), _text((form.price_currency.data or "").upper()), \
         _text(form.price_period.data)
     price = None
     if form.price_free.data or any(v is not None for v in (amount, currency, period)):
@@ -293,6 +296,10 @@ def activity_fields(form: ActivityFieldsForm) -> tuple[dict, list[int]]:
     venue = {k: _number(form[f"venue_{k}"].data, any_decimals=True) if k in ("lat", "lon")
              else _text(form[f"venue_{k}"].data) for k in VENUE_KEYS}
     venue = {k: v for k, v in venue.items() if v is not None} or None
+    if venue and places is not None and venue.get("lat") is None and venue.get("lon") is None:
+        place = places.venue_point(venue.get("address"), venue.get("district"))
+        if place is not None:
+            venue.update(lat=place.lat, lon=place.lon, approximate=True)
     fields = {
         "title": _text(form.title.data),
         "description": _text(form.description.data) or "",
@@ -325,8 +332,8 @@ def _without_none(body: dict) -> dict:
     return {k: v for k, v in body.items() if v is not None}
 
 
-def new_activity_body(form: NewActivityForm) -> Built:
-    fields, rows = activity_fields(form)
+def new_activity_body(form: NewActivityForm, places=None) -> Built:
+    fields, rows = activity_fields(form, places)
     body = {"kind": "activity", "activity": _without_none(fields), "provider": _provider(form),
             "submitter": _submitter(form)}
     return Built(_without_none(body), rows)
@@ -337,9 +344,9 @@ def provider_body(form: ProviderForm) -> Built:
                                 "submitter": _submitter(form)}))
 
 
-def correction_body(form: CorrectionForm, activity_id: str, live: dict) -> Built:
+def correction_body(form: CorrectionForm, activity_id: str, live: dict, places=None) -> Built:
     """An edit with only the top-level fields that differ from the live entry."""
-    fields, rows = activity_fields(form)
+    fields, rows = activity_fields(form, places)
     fields["venue"] = _merged_venue(live.get("venue"), fields["venue"])
     if (form.tags.data or "").strip() == _tags_shown(live.get("tags")):
         fields["tags"] = live.get("tags") or []  # the box untouched: a tag with a comma in it stays whole
@@ -361,7 +368,7 @@ def _merged_venue(live: dict | None, typed: dict | None) -> dict | None:
     venue = {k: typed.get(k) for k in VENUE_KEYS}
     live = live or {}
     moved = (venue["lat"], venue["lon"]) != (live.get("lat"), live.get("lon"))
-    venue["approximate"] = False if moved else bool(live.get("approximate"))
+    venue["approximate"] = bool(typed.get("approximate")) if moved else bool(live.get("approximate"))
     return venue
 
 

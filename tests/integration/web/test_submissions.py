@@ -449,3 +449,25 @@ def test_invisible_characters_are_dropped_from_keywords(stack, client):
     form = new_activity_form(client, tags="chess\u202e, go\x00")
     item = review(stack, submission_id(client.post("/submit/activity", data=form)))
     assert item["payload"]["activity"]["tags"] == ["chess", "go"]
+
+
+def test_a_venue_without_coordinates_is_placed_at_its_zip_or_district(stack, client):
+    """Citizens rarely know coordinates; without a point an activity is never found near a place."""
+    form = new_activity_form(client, venue_lat="", venue_lon="", venue_address="291 West 231st Street, Bronx, NY 10463",
+                             venue_district="Kingsbridge")
+    venue = review(stack, submission_id(client.post("/submit/activity", data=form)))["payload"]["activity"]["venue"]
+    zip_10463 = stack.web_app.extensions["afterclasses_web"].places.resolve("10463")
+    assert (venue["lat"], venue["lon"], venue["approximate"]) == (zip_10463.lat, zip_10463.lon, True)
+    form = new_activity_form(client, venue_lat="", venue_lon="", venue_address="ул. Арбат, 10", venue_district="Арбат")
+    venue = review(stack, submission_id(client.post("/submit/activity", data=form)))["payload"]["activity"]["venue"]
+    assert venue["approximate"] and 55.7 < venue["lat"] < 55.8 and 37.5 < venue["lon"] < 37.7
+    # an unknown place: no guess
+    form = new_activity_form(client, venue_lat="", venue_lon="", venue_address="1 Nowhere Lane", venue_district="")
+    venue = review(stack, submission_id(client.post("/submit/activity", data=form)))["payload"]["activity"]["venue"]
+    assert venue.get("lat") is None and not venue["approximate"]
+
+
+def test_a_currency_in_lower_case_is_taken(stack, client):
+    form = new_activity_form(client, price_currency="usd")
+    price = review(stack, submission_id(client.post("/submit/activity", data=form)))["payload"]["activity"]["price"]
+    assert price["currency"] == "USD"

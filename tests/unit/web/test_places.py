@@ -21,6 +21,8 @@ def places():
     ("Китай-город", "metro", "Китай-город"),
     ("китай город", "metro", "Китай-город"),
     ("Kitay-gorod", "metro", "Китай-город"),
+    ("м. Китай-город", "metro", "Китай-город"),
+    ("метро Китай-город", "metro", "Китай-город"),
     ("Arbat", "district", "Арбат"),
     ("Ramenki", "district", "Раменки"),
 ])
@@ -62,3 +64,20 @@ def test_every_place_is_listed_once_though_kept_under_two_names(places):
     listed = list(places)
     assert len(listed) == len(set(listed)) == len(places)
     assert sum(1 for p in listed if p.name == "Арбат" and p.kind == "district") == 1
+
+
+@pytest.mark.parametrize("address, district, name", [
+    ("291 West 231st Street, Bronx, NY 10463", "Kingsbridge", "10463"),
+    ("29150 Main St, 10469-1234", None, "10469"),  # a five-digit house number comes first
+    ("2750 Throop Ave", "Kingsbridge Heights", "Kingsbridge Heights"),
+    ("ул. Арбат, 10, 119002", "Арбат", "Арбат"),  # a Moscow postcode is no US ZIP
+    ("1 Nowhere Lane", "Nowhere", None),
+    (None, None, None),
+])
+def test_a_venue_without_a_point_is_placed_at_its_zip_or_district_never_guessed(places, address, district, name):
+    place = places.venue_point(address, district)
+    assert (place.name if place else None) == name
+
+
+def test_a_metro_prefix_still_suggests_the_station(places):
+    assert "Китай-город" in [p.name for p in places.suggest("м. Китай")]

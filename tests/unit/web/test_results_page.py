@@ -111,3 +111,8 @@ def test_a_search_link_keeps_its_query_when_the_language_changes(client):
     html = client.get("/search?q=tennis&where=10469").get_data(as_text=True)
     link = re.search(r'<a href="([^"]+)" lang="ru" hreflang="ru">', html).group(1).replace("&amp;", "&")
     assert parse_qs(urlsplit(link).query) == {"q": ["tennis"], "where": ["10469"], "lang": ["ru"]}
+
+
+def test_what_suggestions_understand_russian_on_an_english_page(client):
+    found = client.get("/suggest/what?q=футб", headers={"Accept-Language": "en"}).get_json()["suggestions"]
+    assert found and found[0]["category"].endswith("football") and found[0]["value"] == "Football (soccer)"

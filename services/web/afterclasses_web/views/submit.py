@@ -38,7 +38,7 @@ _limit = limiter.shared_limit(lambda: _web().settings.submit_rate_limit, scope="
 def new_activity():
     form = forms.NewActivityForm()
     if request.method == "POST":
-        return _send(form, lambda: forms.new_activity_body(form), lambda status: _page(form, status))
+        return _send(form, lambda: forms.new_activity_body(form, _web().places), lambda status: _page(form, status))
     return _page(form)
 
 
@@ -57,7 +57,7 @@ def correct_activity(activity_id: str):
     live = _live(activity_id)
     if request.method == "POST":
         form = forms.CorrectionForm()
-        return _send(form, lambda: forms.correction_body(form, activity_id, live),
+        return _send(form, lambda: forms.correction_body(form, activity_id, live, _web().places),
                      lambda status: _page(form, status, live=live))
     return _page(forms.CorrectionForm(data=forms.prefill(live)), live=live)
 

@@ -42,8 +42,10 @@ def what():
         return {"suggestions": []}
     found = []
     for slug, category in taxonomy.categories().items():
-        words = fold(category.label(lang)).split() + fold(category.label("en")).split()
-        if any(w.startswith(key) for w in words) or fold(category.label(lang)).startswith(key):
+        # any language's label: half the catalog is Russian, whatever the page's language
+        labels = [fold(category.label(code)) for code in taxonomy.LANGUAGES]
+        if any(w.startswith(key) for label in labels for w in label.split()) or any(
+                label.startswith(key) for label in labels):
             found.append({"value": category.label(lang), "category": slug})
     found.sort(key=lambda f: (not fold(f["value"]).startswith(key), len(f["value"])))
     # labels in the page's language (Accept-Language, or the switch kept in the session cookie)
