@@ -76,6 +76,9 @@ class ServiceClient:
 class SearchClient(ServiceClient):
     name = "search"
 
+    def venues(self, text: str, limit: int) -> Reply:
+        return self.call("GET", "/v1/venues", params={"q": text, "limit": limit})
+
     def search(self, params: list[tuple[str, str]]) -> Reply:
         return self.call("GET", "/v1/search", params=params)
 
@@ -95,6 +98,9 @@ class IngestClient(ServiceClient):
 
     def activity(self, activity_id: str) -> Reply:
         return self.call("GET", f"/v1/catalog/activities/{quote(activity_id, safe='')}")
+
+    def provider(self, provider_id: str) -> Reply:
+        return self.call("GET", f"/v1/catalog/providers/{quote(provider_id, safe='')}")
 
     # the editors' desk: ``token`` is the editor's sign-in session (a 401 means it expired or was revoked)
     def sign_in(self, username: str, password: str) -> Reply:

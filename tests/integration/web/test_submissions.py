@@ -240,6 +240,16 @@ def test_new_provider_round_trip_and_errors(stack, client):
                                            "phone": None, "address": None}
     assert "New organisation" in client.get(f"/submissions/{sub_id}").get_data(as_text=True)
 
+    # approved, it has its page before any activity of its own is listed
+    provider_id = decide(stack, sub_id, "approve", "ok")["result_id"]
+    follow = client.get(f"/submissions/{sub_id}").get_data(as_text=True)
+    assert f'href="/providers/{provider_id}"' in follow
+    page = client.get(f"/providers/{provider_id}")
+    assert page.status_code == 200
+    assert "Bronx Chess Club" in page.get_data(as_text=True) and "No activities are listed yet" in page.get_data(
+        as_text=True)
+    assert client.get("/providers/no-such-provider").status_code == 404
+
 
 # --- corrections ---------------------------------------------------------------------------
 

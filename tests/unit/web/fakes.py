@@ -28,7 +28,7 @@ class FakeSearchClient:
         self._check()
         return Reply(404, {})
 
-    def call(self, method: str, path: str, **kwargs) -> Reply:
+    def venues(self, text: str, limit: int) -> Reply:
         self._check()
         return Reply(200, {"venues": []})
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from apispec import APISpec
 
-from afterclasses.contracts.schemas import ActivityDocSchema
+from afterclasses.contracts.schemas import ActivityDocSchema, ProviderDocSchema
 from afterclasses.openapi import BAD_INPUT, DOWN, EDITOR, error, json_body, ok
 from afterclasses_ingest import schemas
 
@@ -17,6 +17,7 @@ def _id(name: str) -> dict:
 
 def build(spec: APISpec) -> None:
     spec.components.schema("Activity", schema=ActivityDocSchema)
+    spec.components.schema("Provider", schema=ProviderDocSchema)
     for name, schema in (("ActivitySubmission", schemas.ActivitySubmissionSchema),
                          ("ProviderSubmission", schemas.ProviderSubmissionSchema),
                          ("EditSubmission", schemas.EditSubmissionSchema)):
@@ -48,6 +49,10 @@ def build(spec: APISpec) -> None:
         "summary": "One live activity as the catalog holds it", "parameters": [_id("activity_id")],
         "responses": {"200": ok("the activity", {"$ref": "#/components/schemas/Activity"}),
                       "404": error("no such activity")}}})
+    spec.path("/v1/catalog/providers/{provider_id}", operations={"get": {
+        "summary": "One provider as the catalog holds it", "parameters": [_id("provider_id")],
+        "responses": {"200": ok("the provider", {"$ref": "#/components/schemas/Provider"}),
+                      "404": error("no such provider")}}})
     spec.path("/v1/catalog/activities/{activity_id}/history", operations={"get": {
         "summary": "The audit trail: who, when, field, old, new", "security": editor,
         "parameters": [_id("activity_id")],

@@ -82,3 +82,8 @@ def get_submission(submission_id: str):
 @bp.get("/catalog/activities/<activity_id>")
 def get_activity(activity_id: str):
     return handlers.get_activity(_store(), activity_id)
+
+
+@bp.get("/catalog/providers/<provider_id>")
+def get_provider(provider_id: str):
+    return handlers.get_provider(_store(), provider_id)

@@ -72,6 +72,14 @@ def get_activity(store: CatalogStore, activity_id: str) -> dict:
         return activity_doc(tx, row)
 
 
+def get_provider(store: CatalogStore, provider_id: str) -> dict:
+    with store.reading() as tx:
+        doc = provider_doc(tx.get_provider(provider_id))
+        if doc is None:
+            raise NotFound(f"No provider {provider_id}.")
+        return doc
+
+
 def history(store: CatalogStore, entity: str, entity_id: str) -> list[dict]:
     with store.reading() as tx:
         return [

@@ -48,9 +48,14 @@ def activity(activity_id: str):
 def provider(provider_id: str):
     page = max(1, min(MAX_PROVIDER_PAGE, request.args.get("page", 1, type=int) or 1))
     found = _search(provider=provider_id, per_page=PROVIDER_PER_PAGE, page=page)
-    if not found["results"]:
-        abort(404)
-    return render_template("provider.html", p=found["results"][0]["provider"], found=found, page=page,
+    if found["results"]:
+        provider = found["results"][0]["provider"]
+    else:  # no activity listed yet (a provider just approved), or a page past the end
+        reply = _web().ingest.provider(provider_id)
+        if not reply.ok:
+            abort(404)
+        provider = reply.body
+    return render_template("provider.html", p=provider, found=found, page=page,
                            per_page=PROVIDER_PER_PAGE, max_page=MAX_PROVIDER_PAGE)
 
 

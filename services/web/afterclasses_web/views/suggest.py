@@ -27,8 +27,7 @@ def where():
 def venues(text: str, limit: int) -> list[dict]:
     """The catalog's own venues whose name or address starts like ``text`` (from the search API)."""
     try:
-        reply = current_app.extensions["afterclasses_web"].search.call(
-            "GET", "/v1/venues", params={"q": text, "limit": limit})
+        reply = current_app.extensions["afterclasses_web"].search.venues(text, limit)
     except ServiceDown:  # suggestions are a nicety: never fail the box because of them
         return []
     return [v for v in reply.body.get("venues", []) if v.get("lat") is not None] if reply.ok else []
