@@ -19,6 +19,7 @@ PRICE_PERIODS = ("once", "session", "week", "month", "term", "year")
 STATUSES = ("published", "withdrawn")
 AGE_LIMIT = 120
 MAX_SESSIONS = 100  # weekly sessions of one activity
+MAX_PRICE = 10_000_000  # in any currency: more is a typing mistake (and breaks number formatting)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -63,7 +64,7 @@ class SessionSchema(StrictSchema):
 
 class PriceSchema(StrictSchema):
     free = fields.Boolean(required=True)
-    amount = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    amount = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=MAX_PRICE))
     currency = fields.String(
         allow_none=True, load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code.")
     )

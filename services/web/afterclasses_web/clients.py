@@ -6,11 +6,21 @@ answer becomes :class:`ServiceDown` (the page says so with a 503), never a stack
 from __future__ import annotations
 
 import dataclasses
+import re
 from urllib.parse import quote
 
 import requests
 
 PING_TIMEOUT = 2.0  # seconds; readiness probes of the APIs
+
+
+# the APIs' ids are UUIDs (imports' too); anything else names no entry and is never sent on
+# (a word would be a route of its own: /v1/review/queue is not a submission)
+_ID = re.compile(r"^[0-9A-Fa-f-]{1,64}$")
+
+
+def is_id(value: str) -> bool:
+    return bool(_ID.match(value))
 
 
 class ServiceDown(Exception):

@@ -15,8 +15,10 @@ import math
 import re
 import secrets
 
+from flask import request
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from wtforms import (
     BooleanField,
     EmailField,
@@ -123,7 +125,18 @@ def _provider_fields(required: bool):
     )
 
 
-class SubmissionForm(FlaskForm):
+class TextForm(FlaskForm):
+    """A form of typed text only: it reads the posted fields, never an uploaded file or a JSON body
+    (a file part named like a field would reach the fields as an object they cannot handle)."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto:
+                return request.form if request.method in ("POST", "PUT", "PATCH", "DELETE") else None
+            return formdata
+
+
+class SubmissionForm(TextForm):
     """What every citizens' form has: CSRF (FlaskForm's), a honeypot, an idempotency key, and
     room for the errors ingest reports that belong to no single field."""
 

@@ -71,7 +71,11 @@ def price(doc: dict) -> str:
         return gettext("free")
     if info.get("amount") is None:
         return gettext("paid")
-    text = format_currency(info["amount"], info.get("currency") or "USD", format="¤#,##0.##", currency_digits=False)
+    try:
+        text = format_currency(info["amount"], info.get("currency") or "USD", format="¤#,##0.##",
+                               currency_digits=False)
+    except (ArithmeticError, ValueError):  # babel's decimal context ends near 1e26: still say the number
+        text = f"{info['amount']:g} {info.get('currency') or ''}".strip()
     period = PERIODS.get(info.get("period") or "")
     return f"{text} {period}" if period else text
 

@@ -3,6 +3,7 @@ that follows a submission; ingest's field errors inline, honeypot, rate limit.""
 from __future__ import annotations
 
 import dataclasses
+import io
 import html as htmllib
 import re
 from html.parser import HTMLParser
@@ -481,3 +482,15 @@ def test_a_currency_in_lower_case_is_taken(stack, client):
     form = new_activity_form(client, price_currency="usd")
     price = review(stack, submission_id(client.post("/submit/activity", data=form)))["payload"]["activity"]["price"]
     assert price["currency"] == "USD"
+
+
+def test_a_file_posted_in_place_of_a_field_is_not_a_crash(stack, client):
+    form = new_activity_form(client)
+    form["title"] = (io.BytesIO(b"x"), "title.txt")  # multipart: a file part named like a field
+    resp = client.post("/submit/activity", data=form, content_type="multipart/form-data")
+    assert resp.status_code == 422 and not queue(stack)
+
+
+def test_an_absurd_price_is_a_field_error(stack, client):
+    html = client.post("/submit/activity", data=new_activity_form(client, price_amount="1e27")).get_data(as_text=True)
+    assert "less than or equal to 10000000" in field_error(html, "price_amount")

@@ -66,3 +66,7 @@ def test_workers_starting_at_once_share_one_development_secret(tmp_path):
         secrets = set(pool.map(WebSettings.secret_key, [settings] * 16))
     assert len(secrets) == 1 and len(secrets.pop()) >= 32
     assert not [p for p in tmp_path.iterdir() if p.name != "web-secret"]
+
+
+def test_a_price_beyond_number_formatting_is_still_said(ctx):
+    assert pages.price({"price": {"free": False, "amount": 1e27, "currency": "USD"}}) == "1e+27 USD"

@@ -116,3 +116,16 @@ def test_a_search_link_keeps_its_query_when_the_language_changes(client):
 def test_what_suggestions_understand_russian_on_an_english_page(client):
     found = client.get("/suggest/what?q=футб", headers={"Accept-Language": "en"}).get_json()["suggestions"]
     assert found and found[0]["category"].endswith("football") and found[0]["value"] == "Football (soccer)"
+
+
+def test_an_answer_the_page_does_not_expect_is_a_400_page_not_a_crash(client, search):
+    from afterclasses_web.clients import Reply
+
+    search.replies = [Reply(414, {})]  # gunicorn's answer to an overlong request line
+    assert client.get("/search?district=" + "!" * 200).status_code == 400
+
+
+def test_an_id_that_is_no_uuid_is_404_before_any_call(client, search):
+    assert client.get("/activities/" + "!" * 300).status_code == 404
+    assert client.get("/providers/queue").status_code == 404
+    assert not search.calls

@@ -1,10 +1,11 @@
 """Browsing the catalog: an activity's page, a provider's page, the category pages."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 
 from afterclasses import taxonomy
+from afterclasses_web.clients import is_id
 from afterclasses_web.views.search import results
 
 bp = Blueprint("catalog", __name__)
@@ -30,6 +31,8 @@ def _search(**params) -> dict:
 
 @bp.get("/activities/<activity_id>")
 def activity(activity_id: str):
+    if not is_id(activity_id):
+        abort(404)
     reply = _web().search.activity(activity_id)
     if not reply.ok:  # 404, or an id the API refuses to look up
         abort(404)
@@ -46,6 +49,8 @@ def activity(activity_id: str):
 
 @bp.get("/providers/<provider_id>")
 def provider(provider_id: str):
+    if not is_id(provider_id):
+        abort(404)
     page = max(1, min(MAX_PROVIDER_PAGE, request.args.get("page", 1, type=int) or 1))
     found = _search(provider=provider_id, per_page=PROVIDER_PER_PAGE, page=page)
     if found["results"]:
@@ -86,7 +91,7 @@ def json_ld(doc: dict) -> dict:
         "@type": "Course",
         "name": doc["title"],
         "description": doc.get("description") or doc["title"],
-        "url": request.url,
+        "url": url_for("catalog.activity", activity_id=doc["id"], _external=True),
         "hasCourseInstance": {
             "@type": "CourseInstance",
             "courseMode": "onsite",
@@ -99,7 +104,7 @@ def json_ld(doc: dict) -> dict:
     if provider:
         ld["provider"] = {k: v for k, v in {"@type": "Organization", "name": provider.get("name"),
                                             "telephone": provider.get("phone"), "email": provider.get("email"),
-                                            "url": provider.get("website")}.items() if v}
+                                            "url": _web_link(provider.get("website"))}.items() if v}
     if doc.get("age_min") is not None or doc.get("age_max") is not None:
         ld["audience"] = {k: v for k, v in {"@type": "PeopleAudience", "suggestedMinAge": doc.get("age_min"),
                                             "suggestedMaxAge": doc.get("age_max")}.items() if v is not None}
@@ -108,3 +113,8 @@ def json_ld(doc: dict) -> dict:
                         "priceCurrency": price.get("currency")}
         ld["offers"] = {k: v for k, v in ld["offers"].items() if v is not None}
     return ld
+
+
+def _web_link(url: str | None) -> str | None:
+    """A website worth linking to: http(s) only (the page shows anything else as text)."""
+    return url if url and url.startswith(("http://", "https://")) else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 
 from flask import (
     Blueprint,
@@ -25,12 +24,12 @@ from flask import (
     url_for,
 )
 from flask_babel import format_datetime, format_timedelta, get_locale, gettext, lazy_gettext
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from afterclasses_web.clients import ServiceDown
+from afterclasses_web.clients import ServiceDown, is_id
+from afterclasses_web.forms import TextForm
 from afterclasses_web.pages import DAY_NAMES_LONG, WEEKDAYS, category_label, number, price
 from afterclasses_web.security import limiter, safe_next
 
@@ -46,9 +45,6 @@ def _private(resp):
 SESSION_KEY = "desk"  # {"token", "name", "roles", "expires_at"} of the signed-in editor
 QUEUE_KIND_KEY = "desk_kind"  # the queue's filter the editor works through
 PER_PAGE = 20
-# ingest's ids are UUIDs; anything else is no page here (and "queue" is not a submission's id)
-_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
-_SUBMISSION_ID = re.compile(r"^[0-9a-fA-F-]{1,64}$")
 
 KINDS = {"activity": lazy_gettext("New activity"), "provider": lazy_gettext("New provider"),
          "edit": lazy_gettext("Correction"), "import": lazy_gettext("Import")}
@@ -83,7 +79,7 @@ QUEUE_KINDS = {"edit": lazy_gettext("Corrections"), "activity": lazy_gettext("Ne
 
 # --- forms ----------------------------------------------------------------------------------
 
-class SignInForm(FlaskForm):
+class SignInForm(TextForm):
     username = StringField(lazy_gettext("Username"), [DataRequired(lazy_gettext("Enter your username.")),
                                                       Length(max=100)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
@@ -92,16 +88,16 @@ class SignInForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(TextForm):
     """Only the CSRF token: signing out is a POST no other site can make."""
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(TextForm):
     note = TextAreaField(lazy_gettext("Note (optional)"), [Optional(), Length(max=5000)], render_kw={"rows": 3})
     force = BooleanField(lazy_gettext("I have reviewed the diff against the live entry: approve anyway"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(TextForm):
     reject_note = TextAreaField(lazy_gettext("Why it is rejected (required; the submitter sees it)"),
                                 [DataRequired(lazy_gettext("Say why, so the submitter knows what to fix.")),
                                  Length(max=5000)], render_kw={"rows": 3})
@@ -167,8 +163,8 @@ def _ingest(call: str, *args, back_to: str | None = None, **kwargs):
     return reply
 
 
-def _check_id(value: str, pattern: re.Pattern = _SUBMISSION_ID) -> None:
-    if not pattern.match(value):
+def _check_id(value: str) -> None:
+    if not is_id(value):
         abort(404)
 
 
@@ -391,7 +387,7 @@ def _live_link(kind: str, result_id: str | None) -> str | None:
 @bp.get("/activities/<activity_id>/history")
 @editor_required
 def history(activity_id: str):
-    _check_id(activity_id, _ID)
+    _check_id(activity_id)
     reply = _ingest("history", activity_id)
     if not reply.ok:
         abort(404)

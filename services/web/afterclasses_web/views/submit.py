@@ -8,19 +8,17 @@ rate limit is shared by the three forms, per client address.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext, lazy_gettext
 
 from afterclasses_web import forms
-from afterclasses_web.clients import ServiceDown
+from afterclasses_web.clients import ServiceDown, is_id
 from afterclasses_web.pages import error_page
 from afterclasses_web.security import limiter
 
 bp = Blueprint("submit", __name__)
 
-_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")  # ids are UUIDs; anything else is no page of ours
 KINDS = {"activity": lazy_gettext("New activity"), "provider": lazy_gettext("New organisation"),
          "edit": lazy_gettext("Correction"), "import": lazy_gettext("Import")}
 
@@ -65,7 +63,7 @@ def correct_activity(activity_id: str):
 @bp.get("/submissions/<submission_id>")
 def submitted(submission_id: str):
     """The confirmation page; its address is the link to follow the submission."""
-    if not _ID.match(submission_id):
+    if not is_id(submission_id):
         abort(404)
     reply = _web().ingest.submission(submission_id)
     if not reply.ok:
@@ -98,7 +96,7 @@ def _too_many(exc):
 
 def _live(activity_id: str) -> dict:
     """The live activity a correction starts from (ingest's canonical entry)."""
-    if not _ID.match(activity_id):
+    if not is_id(activity_id):
         abort(404)
     reply = _web().ingest.activity(activity_id)
     if not reply.ok or reply.body.get("status") != "published":
