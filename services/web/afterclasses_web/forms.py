@@ -220,6 +220,9 @@ class CorrectionForm(ActivityFieldsForm):
     # the live version the form showed: a change approved meanwhile makes this correction stale
     # for the editor, instead of silently undoing that change
     base_version = HiddenField()
+    # a digest of each field as the form showed it: a correction sends only what its writer
+    # changed, never a field someone else changed since (sending it would revert their change)
+    shown = HiddenField()
 
 
 class ProviderForm(SubmissionForm):
@@ -366,7 +369,11 @@ def correction_body(form: CorrectionForm, activity_id: str, live: dict, places=N
     if fields["price"] is None and _same(live.get("price")) == {"free": False}:
         # "paid, amount unknown" shows as an empty price section: leaving it empty keeps it
         fields["price"] = live["price"]
-    changes = {k: fields[k] for k in EDITABLE if _same(fields[k]) != _same(live.get(k))}
+    shown = _shown_digests(form.shown.data)
+    if shown is not None:  # what the writer changed from what they saw
+        changes = {k: fields[k] for k in EDITABLE if _digest(fields[k]) != shown.get(k)}
+    else:  # a form from before digests (or tampered with): what differs from the live entry
+        changes = {k: fields[k] for k in EDITABLE if _same(fields[k]) != _same(live.get(k))}
     base = (form.base_version.data or "").strip()
     return Built(_without_none({"kind": "edit", "activity_id": activity_id, "changes": changes,
                                 "base_version": int(base) if base.isdigit() and len(base) < 16 else None,
@@ -383,6 +390,34 @@ def _merged_venue(live: dict | None, typed: dict | None) -> dict | None:
     moved = (venue["lat"], venue["lon"]) != (live.get("lat"), live.get("lon"))
     venue["approximate"] = bool(typed.get("approximate")) if moved else bool(live.get("approximate"))
     return venue
+
+
+def _digest(value) -> str:
+    """A short digest of a field's value as corrections compare it (see :func:`_same`)."""
+    text = json.dumps(_numbers_as_floats(_same(value)), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _numbers_as_floats(value):
+    # a stored 7 and a typed 7.0 are the same age
+    if isinstance(value, dict):
+        return {k: _numbers_as_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_as_floats(v) for v in value]
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def shown_digests(live: dict) -> str:
+    """The ``shown`` field of a correction form showing ``live``."""
+    return json.dumps({k: _digest(live.get(k)) for k in EDITABLE}, separators=(",", ":"))
+
+
+def _shown_digests(text: str | None) -> dict | None:
+    try:
+        shown = json.loads(text or "")
+    except ValueError:
+        return None
+    return shown if isinstance(shown, dict) and set(shown) == set(EDITABLE) else None
 
 
 def _same(value):
@@ -402,6 +437,7 @@ def prefill(live: dict) -> dict:
     price, venue = live.get("price") or {}, live.get("venue") or {}
     data = {
         "base_version": str(live.get("version") or ""),
+        "shown": shown_digests(live),
         "title": live.get("title") or "",
         "category": live.get("category") or "",
         "description": live.get("description") or "",

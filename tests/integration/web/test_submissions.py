@@ -295,6 +295,28 @@ def test_a_correction_written_before_another_was_approved_is_stale_not_a_silent_
     assert item["base_version"] == 1 and item["stale"] is True  # the editor is warned and sees the title diff
     refused = stack.ingest_app.test_client().post(f"/v1/review/{item['id']}/approve", json={}, headers=EDITOR)
     assert refused.status_code == 409  # approving needs "force" once the diff has been seen
+    # it carries only what its writer changed: approved anyway, the other rename stays
+    assert item["payload"]["changes"] == {"age_max": 13.0}
+    forced = stack.ingest_app.test_client().post(f"/v1/review/{item['id']}/approve", json={"force": True},
+                                                 headers=EDITOR)
+    assert forced.status_code == 200
+    entry = stack.ingest_app.test_client().get(f"/v1/catalog/activities/{activity_id}").get_json()
+    assert (entry["title"], entry["age_max"]) == ("Race 0 renamed", 13.0)
+
+
+def test_a_correction_sent_while_ingest_is_down_keeps_what_was_typed(stack, client, monkeypatch):
+    activity_id = live_activity(stack, title="Junior tennis")
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    values["description"] = "Now with a ball machine."
+
+    def down(*args, **kwargs):
+        raise ServiceDown("ingest", "ConnectTimeout")
+
+    monkeypatch.setattr(stack.web_app.extensions["afterclasses_web"].ingest, "activity", down)
+    page = client.post(f"/activities/{activity_id}/correct", data=values)
+    assert page.status_code == 503
+    html = page.get_data(as_text=True)
+    assert "try again in a minute" in html and "Now with a ball machine." in html
 
 
 def test_a_base_version_newer_than_the_entry_is_refused(stack):

@@ -52,12 +52,25 @@ def new_provider():
 @bp.route("/activities/<activity_id>/correct", methods=["GET", "POST"])
 @_limit
 def correct_activity(activity_id: str):
-    live = _live(activity_id)
     if request.method == "POST":
         form = forms.CorrectionForm()
+        live = _live_or_keep(activity_id, form)
+        if live is None:
+            return _page(form, 503, live={"id": activity_id, "title": form.title.data or ""})
         return _send(form, lambda: forms.correction_body(form, activity_id, live, _web().places),
                      lambda status: _page(form, status, live=live))
+    live = _live(activity_id)
     return _page(forms.CorrectionForm(data=forms.prefill(live)), live=live)
+
+
+def _live_or_keep(activity_id: str, form: forms.CorrectionForm) -> dict | None:
+    """The live entry a posted correction is compared with; None when ingest is down, the form
+    then saying so above what was typed (which is kept, as on every form)."""
+    try:
+        return _live(activity_id)
+    except ServiceDown:
+        form.general_errors.append(forms.DOWN)
+        return None
 
 
 @bp.get("/submissions/<submission_id>")
@@ -88,9 +101,12 @@ def _too_many(exc):
                   "submit.correct_activity": forms.CorrectionForm}.get(request.endpoint)
     if form_class is None or request.method != "POST":
         return error_page(429)
-    live = _live(request.view_args["activity_id"]) if form_class is forms.CorrectionForm else None
     form = form_class()
     form.general_errors.append(forms.TOO_MANY)
+    live = None
+    if form_class is forms.CorrectionForm:
+        activity_id = request.view_args["activity_id"]
+        live = _live_or_keep(activity_id, form) or {"id": activity_id, "title": form.title.data or ""}
     return _page(form, 429, live=live)
 
 
