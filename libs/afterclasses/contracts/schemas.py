@@ -6,11 +6,13 @@ unknown fields (marshmallow's RAISE default, kept explicit) at every nesting lev
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from afterclasses import taxonomy
+from afterclasses.cleaning import clean_text
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 GENDERS = ("any", "boys", "girls")
@@ -43,9 +45,22 @@ def _category(value: str) -> None:
         raise ValidationError(f"Unknown category {value!r}.")
 
 
+class Text(fields.String):
+    """Typed text: the characters that only disguise it are dropped (``afterclasses.cleaning``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return clean_text(super()._deserialize(value, attr, data, **kwargs))
+
+
+def _not_in_the_future(value: str) -> None:
+    # a day of clock skew allowed; a date beyond would read "verified today" and rank as fresh for years
+    if dt.datetime.fromisoformat(value) > dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
+        raise ValidationError("Must not be in the future.")
+
+
 def text(max_len: int, **kw):
-    """A trimmed text field of bounded length."""
-    return fields.String(validate=validate.Length(max=max_len), **kw)
+    """A text field of bounded length."""
+    return Text(validate=validate.Length(max=max_len), **kw)
 
 
 class SessionSchema(StrictSchema):
@@ -98,7 +113,7 @@ class VenueSchema(StrictSchema):
 class ProviderFieldsSchema(StrictSchema):
     """An organisation that runs activities."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    name = Text(required=True, validate=validate.Length(min=1, max=300))
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PROVIDER_KINDS))
     phone = text(100, load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True)
@@ -109,10 +124,10 @@ class ProviderFieldsSchema(StrictSchema):
 class ActivityFieldsSchema(StrictSchema):
     """The editable fields of an activity (what a citizen or a department submits)."""
 
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    title = Text(required=True, validate=validate.Length(min=1, max=300))
     description = text(10_000, load_default="")
     category = fields.String(required=True, validate=_category)
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
+    tags = fields.List(Text(validate=validate.Length(min=1, max=100)), load_default=list,
                        validate=validate.Length(max=50))
     age_min = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=AGE_LIMIT))
     age_max = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=AGE_LIMIT))
@@ -123,7 +138,7 @@ class ActivityFieldsSchema(StrictSchema):
                              validate=validate.Regexp(r"^[a-z]{2}$", error="Use an ISO 639-1 code, e.g. en."))
     accessibility = text(2_000, load_default=None, allow_none=True)
     venue = fields.Nested(VenueSchema, allow_none=True, load_default=None)
-    verified_at = AwareDateTime(allow_none=True, load_default=None)
+    verified_at = AwareDateTime(allow_none=True, load_default=None, validate=_not_in_the_future)
 
     # also when other fields are invalid, so a form shows every mistake in one round
     @validates_schema(skip_on_field_errors=False)

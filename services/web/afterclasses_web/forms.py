@@ -34,9 +34,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from afterclasses import taxonomy
+from afterclasses.cleaning import clean_text
 from afterclasses.contracts.schemas import MAX_SESSIONS
 from afterclasses_web.pages import DAY_NAMES_LONG, PERIODS, WEEKDAYS
-from afterclasses_web.security import clean_text
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 HONEYPOT = "website_url"  # a name spam bots like to fill; humans never see the field

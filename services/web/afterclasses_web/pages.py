@@ -13,9 +13,9 @@ from flask_babel import format_currency, format_decimal, gettext, lazy_gettext, 
 from werkzeug.exceptions import HTTPException
 
 from afterclasses import taxonomy
+from afterclasses.cleaning import clean_text
 from afterclasses.web import error_headers, health_blueprint
 from afterclasses_web.clients import ServiceDown
-from afterclasses_web.security import clean_text
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ would refuse the request before the view and lose the input).
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -48,16 +47,6 @@ def init_security(app: Flask, settings) -> None:
         resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         return resp
-
-
-# C0 controls but tab and newlines; bidi overrides and isolates, zero-width space and BOM: they
-# disguise text in an editor's queue ("evil\u202egpj.exe") and PostgreSQL refuses NUL
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def clean_text(text: str) -> str:
-    """Typed text without the invisible characters that only disguise or break it."""
-    return _INVISIBLE.sub("", text)
 
 
 def safe_next(target: str | None, default: str) -> str:

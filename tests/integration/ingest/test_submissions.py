@@ -147,3 +147,15 @@ def test_cross_field_mistakes_are_reported_with_the_other_field_errors(client, s
     assert resp.status_code == 422
     assert "age_max" in details and "lat" in details["venue"]  # one round, not two
     assert "end" in details["sessions"]["0"] and "weekday" in details["sessions"]["1"]
+
+
+def test_invisible_characters_are_dropped_and_future_verification_refused(client, store):
+    fields = activity_fields(title="Chess\u202e club", tags=["go\u200b"], verified_at="2026-01-05T10:00:00+00:00")
+    sub = client.post("/v1/submissions", json={"kind": "activity", "activity": fields, "provider": {"name": "C\ufeffC"}})
+    assert sub.status_code == 202
+    payload = client.get(f"/v1/review/{sub.json['id']}", headers=as_editor()).json["payload"]
+    assert payload["activity"]["title"] == "Chess club" and payload["activity"]["tags"] == ["go"]
+    assert payload["provider"]["name"] == "CC"
+    future = client.post("/v1/submissions", json={"kind": "activity", "provider": {"name": "C"},
+                                                  "activity": activity_fields(verified_at="9999-01-01T00:00:00+00:00")})
+    assert future.status_code == 422 and "verified_at" in future.json["details"]["activity"]

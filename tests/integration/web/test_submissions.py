@@ -3,8 +3,8 @@ that follows a submission; ingest's field errors inline, honeypot, rate limit.""
 from __future__ import annotations
 
 import dataclasses
-import io
 import html as htmllib
+import io
 import re
 from html.parser import HTMLParser
 

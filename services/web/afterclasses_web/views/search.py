@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale, gettext, lazy_gettext
 
 from afterclasses import taxonomy
+from afterclasses.cleaning import clean_text
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
 from afterclasses_web.clients import ServiceDown
-from afterclasses_web.security import clean_text
 from afterclasses_web.views.suggest import venues
 
 bp = Blueprint("search", __name__)

@@ -5,9 +5,9 @@ from flask import Blueprint, current_app, request
 from flask_babel import get_locale
 
 from afterclasses import taxonomy
+from afterclasses.cleaning import clean_text
 from afterclasses.places import fold
 from afterclasses_web.clients import ServiceDown
-from afterclasses_web.security import clean_text
 
 bp = Blueprint("suggest", __name__, url_prefix="/suggest")
 LIMIT = 8
