@@ -151,7 +151,8 @@ def test_cross_field_mistakes_are_reported_with_the_other_field_errors(client, s
 
 def test_invisible_characters_are_dropped_and_future_verification_refused(client, store):
     fields = activity_fields(title="Chess\u202e club", tags=["go\u200b"], verified_at="2026-01-05T10:00:00+00:00")
-    sub = client.post("/v1/submissions", json={"kind": "activity", "activity": fields, "provider": {"name": "C\ufeffC"}})
+    sub = client.post("/v1/submissions", json={"kind": "activity", "activity": fields,
+                                               "provider": {"name": "C\ufeffC"}})
     assert sub.status_code == 202
     payload = client.get(f"/v1/review/{sub.json['id']}", headers=as_editor()).json["payload"]
     assert payload["activity"]["title"] == "Chess club" and payload["activity"]["tags"] == ["go"]
