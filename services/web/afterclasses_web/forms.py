@@ -31,7 +31,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
 
 from afterclasses import taxonomy
 from afterclasses.cleaning import clean_text
@@ -77,9 +76,17 @@ _MESSAGES = {
 }
 
 
-def ingest_message(message) -> str:
+# the same rule said about one field in particular
+_FIELD_MESSAGES = {
+    ("title", "Missing data for required field."): lazy_gettext("Give the activity a title."),
+    ("title", "Field may not be null."): lazy_gettext("Give the activity a title."),
+    ("provider_name", "Missing data for required field."): lazy_gettext("Give the organisation's name."),
+}
+
+
+def ingest_message(message, field: str | None = None) -> str:
     text = str(message)
-    return str(_MESSAGES.get(text, text))
+    return str(_FIELD_MESSAGES.get((field, text)) or _MESSAGES.get(text, text))
 
 
 # --- the forms -----------------------------------------------------------------------------
@@ -111,10 +118,10 @@ def _submitter_and_honeypot():
 
 
 def _provider_fields(required: bool):
-    name_validators = [DataRequired(lazy_gettext("Give the organisation's name."))] if required else []
+    # ``required`` only marks the field: ingest says a missing name with every other mistake
     return (
-        StringField(lazy_gettext("Name of the organisation"), name_validators,
-                    render_kw={"autocomplete": "organization"}),
+        StringField(lazy_gettext("Name of the organisation"), render_kw={"autocomplete": "organization",
+                                                                        **({"required": True} if required else {})}),
         SelectField(lazy_gettext("Kind of organisation"), validate_choice=False, choices=_choices([
             ("public", lazy_gettext("Public (city, school)")), ("private", lazy_gettext("Private")),
             ("non-profit", lazy_gettext("Non-profit"))])),
@@ -171,7 +178,8 @@ class SubmissionForm(TextForm):
 class ActivityFieldsForm(SubmissionForm):
     """The fields of an activity (new or corrected)."""
 
-    title = StringField(lazy_gettext("Title"), [DataRequired(lazy_gettext("Give the activity a title."))])
+    # required, but said by ingest with every other mistake of the form in one round
+    title = StringField(lazy_gettext("Title"), render_kw={"required": True})
     category = SelectField(lazy_gettext("Category"), validate_choice=False)
     description = TextAreaField(lazy_gettext("Description"), render_kw={"rows": 6})
     age_min = StringField(lazy_gettext("From age"), render_kw={"inputmode": "decimal"})
@@ -503,8 +511,8 @@ def attach_errors(form: SubmissionForm, details, session_rows: list[int]) -> Non
         if path[:1] == ("changes",):
             path = ("activity", *path[1:])
         path = tuple(p for p in path if p != "_schema")
-        texts = [ingest_message(t) for t in texts]
         target = _session_field(form, path, session_rows) or _field(form, path)
+        texts = [ingest_message(t, target.name if target is not None else None) for t in texts]
         if target is not None:
             target.errors = [*target.errors, *texts]
             continue

@@ -21,7 +21,10 @@ class WebSettings(Settings):
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
     datasets_dir: str = "../shared/data"  # for the gazetteer of places (ZIPs, districts, metro)
-    submit_rate_limit: str = "10 per hour;30 per day"  # per client address, for citizens' forms
+    # per client address, for citizens' forms: submissions accepted, and attempts of any outcome
+    # (a form sent back with mistakes costs only an attempt)
+    submit_rate_limit: str = "10 per hour;30 per day"
+    submit_attempt_rate_limit: str = "100 per hour"
     signin_rate_limit: str = "10 per 5 minutes"
     rate_limit_storage: str = "memory://"  # e.g. redis://host:6379 when several web workers share limits
     # reverse proxies in front of the web that set X-Forwarded-For/-Proto: rate limits count per

@@ -200,11 +200,14 @@ def test_ingest_field_errors_are_shown_next_to_their_fields_and_input_is_kept(st
     assert len(queue(stack)) == 1
 
 
-def test_title_is_required_before_anything_is_sent(stack, client):
-    page = client.post("/submit/activity", data=new_activity_form(client, title="  "))
+def test_a_missing_title_is_said_with_every_other_mistake_in_one_round(stack, client):
+    page = client.post("/submit/activity", data=new_activity_form(client, title="  ", category="", age_min="abc",
+                                                                  provider_name="", provider_phone="555"))
     html = page.get_data(as_text=True)
     assert page.status_code == 422
     assert "Give the activity a title." in field_error(html, "title")
+    assert field_error(html, "category") and field_error(html, "age_min")
+    assert "Give the organisation's name." in field_error(html, "provider_name")
     assert field_value(html, "venue_name") == "P.S. 121"
     assert queue(stack) == []
 
@@ -413,6 +416,27 @@ def test_the_rate_limit_answers_429_and_keeps_the_input(limited):
     assert other.status_code == 429
     assert client.get("/submit/activity").status_code == 200
     assert len(queue(limited)) == 2
+
+
+def test_a_form_sent_back_with_mistakes_costs_no_submission(limited):
+    client = limited.client()
+    for _ in range(5):  # typos: sent back, nothing stored
+        assert client.post("/submit/activity", data=new_activity_form(client, age_min="abc")).status_code == 422
+    for _ in range(2):
+        submission_id(client.post("/submit/activity", data=new_activity_form(client)))
+    assert client.post("/submit/activity", data=new_activity_form(client)).status_code == 429
+
+
+def test_attempts_of_any_outcome_are_limited_too(ingest_settings, search_settings, web_settings):
+    stack = InProcessStack(ingest_settings, search_settings,
+                           dataclasses.replace(web_settings, submit_attempt_rate_limit="3 per minute"))
+    try:
+        client = stack.client()
+        statuses = [client.post("/submit/activity", data=new_activity_form(client, age_min="abc")).status_code
+                    for _ in range(4)]
+        assert statuses == [422, 422, 422, 429]
+    finally:
+        stack.close()
 
 
 # --- following a submission ---------------------------------------------------------------

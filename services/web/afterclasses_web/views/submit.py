@@ -27,8 +27,17 @@ def _web():
     return current_app.extensions["afterclasses_web"]
 
 
-# one budget for all the forms of this blueprint, so spreading posts over forms gains nothing
-_limit = limiter.shared_limit(lambda: _web().settings.submit_rate_limit, scope="submissions", methods=["POST"])
+# one budget for all the forms of this blueprint, so spreading posts over forms gains nothing:
+# submissions taken (a 303: accepted, or a bot's honeypot), so a parent's typos cost nothing,
+# and, far looser, attempts of any outcome
+_accepted = limiter.shared_limit(lambda: _web().settings.submit_rate_limit, scope="submissions", methods=["POST"],
+                                 deduct_when=lambda resp: resp.status_code == 303)
+_attempts = limiter.shared_limit(lambda: _web().settings.submit_attempt_rate_limit, scope="submission-attempts",
+                                 methods=["POST"])
+
+
+def _limit(view):
+    return _attempts(_accepted(view))
 
 
 @bp.route("/submit/activity", methods=["GET", "POST"])
