@@ -110,6 +110,14 @@ class VenueSchema(StrictSchema):
             raise ValidationError("Give both lat and lon, or neither.", "lon" if data.get("lat") is not None else "lat")
 
 
+class ContactSchema(StrictSchema):
+    """How to reach the people who run this activity (a site's own phone, not the organisation's)."""
+
+    phone = text(100, load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True)
+    website = text(300, load_default=None, allow_none=True)
+
+
 class ProviderFieldsSchema(StrictSchema):
     """An organisation that runs activities."""
 
@@ -138,6 +146,7 @@ class ActivityFieldsSchema(StrictSchema):
                              validate=validate.Regexp(r"^[a-z]{2}$", error="Use an ISO 639-1 code, e.g. en."))
     accessibility = text(2_000, load_default=None, allow_none=True)
     venue = fields.Nested(VenueSchema, allow_none=True, load_default=None)
+    contact = fields.Nested(ContactSchema, allow_none=True, load_default=None)
     verified_at = AwareDateTime(allow_none=True, load_default=None, validate=_not_in_the_future)
 
     # also when other fields are invalid, so a form shows every mistake in one round

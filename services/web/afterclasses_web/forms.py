@@ -40,10 +40,11 @@ from afterclasses_web.pages import DAY_NAMES_LONG, PERIODS, WEEKDAYS
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 HONEYPOT = "website_url"  # a name spam bots like to fill; humans never see the field
 VENUE_KEYS = ("name", "address", "district", "city", "lat", "lon")
+CONTACT_KEYS = ("phone", "email", "website")
 SESSION_KEYS = ("weekday", "start", "end")
 # the activity fields a correction may replace (whole top-level fields, as ingest's edits do)
 EDITABLE = ("title", "description", "category", "tags", "age_min", "age_max", "gender", "sessions", "price",
-            "language", "accessibility", "venue")
+            "language", "accessibility", "venue", "contact")
 
 EXPIRED = lazy_gettext("Your form expired or came from another site; we kept what you typed — "
                        "check it and send again.")
@@ -200,6 +201,10 @@ class ActivityFieldsForm(SubmissionForm):
     venue_city = StringField(lazy_gettext("City"))
     venue_lat = StringField(lazy_gettext("Latitude"), render_kw={"inputmode": "decimal"})
     venue_lon = StringField(lazy_gettext("Longitude"), render_kw={"inputmode": "decimal"})
+    # the people who run this activity, when not the organisation's own (a site's phone)
+    contact_phone = StringField(lazy_gettext("Phone"), render_kw={"type": "tel", "autocomplete": "off"})
+    contact_email = EmailField(lazy_gettext("E-mail"), render_kw={"autocomplete": "off"})
+    contact_website = StringField(lazy_gettext("Website"), render_kw={"type": "url", "inputmode": "url"})
     language = StringField(lazy_gettext("Language of the lessons"), render_kw={"size": 3})
     accessibility = TextAreaField(lazy_gettext("Accessibility"), render_kw={"rows": 3})
     tags = StringField(lazy_gettext("Keywords"))
@@ -337,6 +342,7 @@ def activity_fields(form: ActivityFieldsForm, places=None) -> tuple[dict, list[i
         "language": _text(form.language.data),
         "accessibility": _text(form.accessibility.data),
         "venue": venue,
+        "contact": {k: v for k in CONTACT_KEYS if (v := _text(form[f"contact_{k}"].data)) is not None} or None,
     }
     return fields, rows
 
@@ -463,6 +469,7 @@ def prefill(live: dict) -> dict:
     }
     data.update({f"venue_{k}": (_shown(venue.get(k)) if k in ("lat", "lon") else venue.get(k) or "")
                  for k in VENUE_KEYS})
+    data.update({f"contact_{k}": (live.get("contact") or {}).get(k) or "" for k in CONTACT_KEYS})
     return data
 
 
@@ -474,17 +481,19 @@ _FIELD_PATHS = {
                                     "language", "accessibility")},
     **{("activity", "venue", k): f"venue_{k}" for k in VENUE_KEYS},
     **{("activity", "price", k): f"price_{k}" for k in ("free", "amount", "currency", "period")},
+    **{("activity", "contact", k): f"contact_{k}" for k in CONTACT_KEYS},
     **{("provider", k): f"provider_{k}" for k in ("name", "kind", "phone", "email", "website", "address")},
     **{("submitter", k): f"submitter_{k}" for k in ("name", "email")},
 }
 # groups of fields (fieldsets) that take the messages about the group as a whole
-_GROUP_PATHS = {("activity", "venue"): "venue", ("activity", "price"): "price",
+_GROUP_PATHS = {("activity", "venue"): "venue", ("activity", "price"): "price", ("activity", "contact"): "contact",
                 ("activity", "sessions"): "sessions", ("provider",): "provider", ("submitter",): "submitter"}
 GROUP_LEGENDS = {"venue": lazy_gettext("Where"), "price": lazy_gettext("Price"),
                  "sessions": lazy_gettext("Weekly schedule"), "provider": lazy_gettext("Who runs it"),
+                 "contact": lazy_gettext("Contact for this activity"),
                  "submitter": lazy_gettext("About you")}
 # the first field of each group: the group's own messages come just before it in the summary
-GROUP_FIRST_FIELD = {"venue": "venue_name", "price": "price_free", "sessions": "sessions",
+GROUP_FIRST_FIELD = {"venue": "venue_name", "price": "price_free", "sessions": "sessions", "contact": "contact_phone",
                      "provider": "provider_name", "submitter": "submitter_name"}
 
 

@@ -152,3 +152,17 @@ def test_invisible_characters_never_reach_the_page(stack, client):
     html = client.get("/search?q=ten%00nis%E2%80%AE&where=104%0069").get_data(as_text=True)
     assert "\x00" not in html and "\u202e" not in html
     assert "ZIP 10469" in html
+
+
+def test_an_activity_page_gives_its_own_contact_before_its_organisations(stack, client):
+    activity_id = publish(stack, title="Tennis at P.S. 121", contact={"phone": "(718) 231-3239"},
+                          provider={"name": "Junior Tennis League", "phone": "(917) 526-9857"})
+    html = client.get(f"/activities/{activity_id}").get_data(as_text=True)
+    contacts = html[html.index('id="contacts-h"'):]
+    assert contacts.index("(718) 231-3239") < contacts.index("(917) 526-9857")
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert ld["provider"]["telephone"] == "(718) 231-3239"
+    assert ld["url"] == f"http://localhost/activities/{activity_id}"
+    # and the correction form shows it, to be corrected like any field
+    form = client.get(f"/activities/{activity_id}/correct").get_data(as_text=True)
+    assert re.search(r'id="contact_phone"[^>]*value="\(718\) 231-3239"', form)

@@ -101,10 +101,14 @@ def json_ld(doc: dict) -> dict:
                                for s in doc.get("sessions") or []],
         },
     }
-    if provider:
-        ld["provider"] = {k: v for k, v in {"@type": "Organization", "name": provider.get("name"),
-                                            "telephone": provider.get("phone"), "email": provider.get("email"),
-                                            "url": _web_link(provider.get("website"))}.items() if v}
+    contact = doc.get("contact") or {}
+    if provider or contact:
+        # the activity's own contact first: a site's phone, not its organisation's head office
+        ld["provider"] = {k: v for k, v in {
+            "@type": "Organization", "name": provider.get("name"),
+            "telephone": contact.get("phone") or provider.get("phone"),
+            "email": contact.get("email") or provider.get("email"),
+            "url": _web_link(contact.get("website")) or _web_link(provider.get("website"))}.items() if v}
     if doc.get("age_min") is not None or doc.get("age_max") is not None:
         ld["audience"] = {k: v for k, v in {"@type": "PeopleAudience", "suggestedMinAge": doc.get("age_min"),
                                             "suggestedMaxAge": doc.get("age_max")}.items() if v is not None}

@@ -52,7 +52,7 @@ STATUSES = {"pending": lazy_gettext("waiting for review"), "approved": lazy_gett
             "rejected": lazy_gettext("rejected"), "importing": lazy_gettext("importing")}
 # the activity's fields in the order the desk shows them (ActivityFieldsSchema's order)
 ACTIVITY_FIELDS = ("title", "description", "category", "tags", "age_min", "age_max", "gender", "sessions",
-                   "price", "language", "accessibility", "venue", "verified_at")
+                   "price", "language", "accessibility", "venue", "contact", "verified_at")
 PROVIDER_FIELDS = ("name", "kind", "phone", "email", "website", "address")
 LABELS = {
     "title": lazy_gettext("Title"), "description": lazy_gettext("Description"),
@@ -60,6 +60,7 @@ LABELS = {
     "age_max": lazy_gettext("To age"), "gender": lazy_gettext("For"), "sessions": lazy_gettext("Days and times"),
     "price": lazy_gettext("Price"), "language": lazy_gettext("Language"),
     "accessibility": lazy_gettext("Accessibility"), "venue": lazy_gettext("Place"),
+    "contact": lazy_gettext("Contact"),
     "verified_at": lazy_gettext("Last verified"), "name": lazy_gettext("Name"), "kind": lazy_gettext("Kind"),
     "phone": lazy_gettext("Phone"), "email": lazy_gettext("E-mail"), "website": lazy_gettext("Website"),
     "address": lazy_gettext("Address"), "district": lazy_gettext("District"), "city": lazy_gettext("City"),
