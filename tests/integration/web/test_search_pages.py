@@ -166,3 +166,10 @@ def test_an_activity_page_gives_its_own_contact_before_its_organisations(stack, 
     # and the correction form shows it, to be corrected like any field
     form = client.get(f"/activities/{activity_id}/correct").get_data(as_text=True)
     assert re.search(r'id="contact_phone"[^>]*value="\(718\) 231-3239"', form)
+
+
+def test_an_activity_page_says_how_fresh_it_is(stack, client):
+    verified = publish(stack, title="Checked", verified_at="2026-11-01T10:00:00+00:00")
+    unverified = publish(stack, title="Unchecked")
+    assert "Last verified" in client.get(f"/activities/{verified}").get_data(as_text=True)
+    assert "Not verified yet; last changed today." in client.get(f"/activities/{unverified}").get_data(as_text=True)
