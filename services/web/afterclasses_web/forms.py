@@ -50,8 +50,9 @@ EXPIRED = lazy_gettext("Your form expired or came from another site; we kept wha
                        "check it and send again.")
 TOO_MANY = lazy_gettext("You have sent a lot in a short time. We kept what you typed: please wait a while "
                         "and send it again.")
-DOWN = lazy_gettext("We could not send your submission right now. We kept what you typed: please try "
-                    "again in a minute.")
+# (ingest may have stored it before the answer was lost: sending again is safe, see idempotency_key)
+DOWN = lazy_gettext("We could not confirm your submission right now. We kept what you typed: please send it "
+                    "again in a minute (it will not be stored twice).")
 
 # ingest's messages are English; these are worded for people (and translated). Any other message
 # is shown as ingest wrote it.

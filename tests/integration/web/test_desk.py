@@ -272,6 +272,18 @@ def test_the_second_of_two_editors_is_told_it_is_already_decided(stack, carol):
     assert stack.ingest_app.test_client().get(f"/v1/submissions/{sid}").get_json()["status"] == "approved"
 
 
+def test_a_double_click_on_approve_is_not_blamed_on_another_editor(stack, carol):
+    sid = submit_activity(stack, title="Chess for beginners")
+    client = signed_in(stack, "carol")
+    page = client.get(f"/desk/submissions/{sid}")
+    token = csrf_token(page.get_data(as_text=True))
+    for _ in range(2):  # the second click arrives after the first was decided
+        client.post(f"/desk/submissions/{sid}/approve", data={"csrf_token": token, "note": ""})
+    html = text(client.get(f"/desk/submissions/{sid}"))
+    assert "You had already decided this submission (approved)" in html
+    assert "another editor" not in html
+
+
 def test_a_stale_correction_is_approved_only_with_the_force_box(stack, carol):
     activity_id = live_activity(stack, title="Junior tennis")
     first = submit_edit(stack, activity_id, title="First title")

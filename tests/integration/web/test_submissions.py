@@ -319,7 +319,7 @@ def test_a_correction_sent_while_ingest_is_down_keeps_what_was_typed(stack, clie
     page = client.post(f"/activities/{activity_id}/correct", data=values)
     assert page.status_code == 503
     html = page.get_data(as_text=True)
-    assert "try again in a minute" in html and "Now with a ball machine." in html
+    assert "send it again in a minute" in html and "Now with a ball machine." in html
 
 
 def test_a_base_version_newer_than_the_entry_is_refused(stack):

@@ -325,6 +325,11 @@ def _refused(reply, detail: dict, approve_form: ApproveForm, reject_form: Reject
         abort(404)
     if reply.status == 409:
         detail = _detail(detail["id"])
+        if detail["status"] != "pending" and detail.get("decided_by") == current_editor()["name"]:
+            # a double click, or a retry after a timeout: the first one went through
+            flash(gettext("You had already decided this submission (%(status)s); nothing else was changed.",
+                          status=STATUSES.get(detail["status"], detail["status"])))
+            return redirect(url_for(".review", submission_id=detail["id"]))
         if detail["status"] != "pending":
             flash(gettext("This submission was already decided by another editor; nothing was changed."), "error")
             return redirect(url_for(".review", submission_id=detail["id"]))
