@@ -33,9 +33,9 @@ class Stack:
     def web_url(self) -> str:
         return self.url("web")
 
-    def start(self):
+    def start(self, *args: str):
         self.data_dir_log = open(self.output, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "afterclasses.cli", "run"], env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "afterclasses.cli", "run", *args], env=self.env,
                                      stdout=self.data_dir_log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_until(self, predicate, timeout: float, what: str):
