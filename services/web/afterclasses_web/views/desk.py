@@ -23,14 +23,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime, format_timedelta, get_locale, gettext, lazy_gettext
+from flask_babel import format_timedelta, get_locale, gettext, lazy_gettext
 from markupsafe import Markup
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from afterclasses_web import desk_display as display
 from afterclasses_web.clients import ServiceDown, is_id
 from afterclasses_web.forms import TextForm
-from afterclasses_web.pages import DAY_NAMES_LONG, WEEKDAYS, category_label, number, price
 from afterclasses_web.security import limiter, safe_next
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -46,31 +46,6 @@ SESSION_KEY = "desk"  # {"token", "name", "roles", "expires_at"} of the signed-i
 QUEUE_KIND_KEY = "desk_kind"  # the queue's filter the editor works through
 PER_PAGE = 20
 
-KINDS = {"activity": lazy_gettext("New activity"), "provider": lazy_gettext("New provider"),
-         "edit": lazy_gettext("Correction"), "import": lazy_gettext("Import")}
-STATUSES = {"pending": lazy_gettext("waiting for review"), "approved": lazy_gettext("approved"),
-            "rejected": lazy_gettext("rejected"), "importing": lazy_gettext("importing")}
-# the activity's fields in the order the desk shows them (ActivityFieldsSchema's order)
-ACTIVITY_FIELDS = ("title", "description", "category", "tags", "age_min", "age_max", "gender", "sessions",
-                   "price", "language", "accessibility", "venue", "contact", "verified_at")
-PROVIDER_FIELDS = ("name", "kind", "phone", "email", "website", "address")
-LABELS = {
-    "title": lazy_gettext("Title"), "description": lazy_gettext("Description"),
-    "category": lazy_gettext("Category"), "tags": lazy_gettext("Keywords"), "age_min": lazy_gettext("From age"),
-    "age_max": lazy_gettext("To age"), "gender": lazy_gettext("For"), "sessions": lazy_gettext("Days and times"),
-    "price": lazy_gettext("Price"), "language": lazy_gettext("Language"),
-    "accessibility": lazy_gettext("Accessibility"), "venue": lazy_gettext("Place"),
-    "contact": lazy_gettext("Contact"),
-    "verified_at": lazy_gettext("Last verified"), "name": lazy_gettext("Name"), "kind": lazy_gettext("Kind"),
-    "phone": lazy_gettext("Phone"), "email": lazy_gettext("E-mail"), "website": lazy_gettext("Website"),
-    "address": lazy_gettext("Address"), "district": lazy_gettext("District"), "city": lazy_gettext("City"),
-    "lat": lazy_gettext("Latitude"), "lon": lazy_gettext("Longitude"),
-    "approximate": lazy_gettext("Point is approximate"), "free": lazy_gettext("Free"),
-    "amount": lazy_gettext("Amount"), "currency": lazy_gettext("Currency"), "period": lazy_gettext("Period"),
-    "*": lazy_gettext("Whole entry (created)"), "status": lazy_gettext("Status"),
-}
-GENDERS = {"any": lazy_gettext("boys and girls"), "boys": lazy_gettext("boys only"),
-           "girls": lazy_gettext("girls only")}
 STALE = lazy_gettext("The entry changed after this correction was written. "
                      "Review the differences below; to approve it anyway, tick the box.")
 # the queue's filters: one kind of work at a time (e.g. all corrections, then all new entries)
@@ -171,7 +146,7 @@ def _check_id(value: str) -> None:
 
 @bp.context_processor
 def _desk_context():
-    return {"desk_editor": current_editor(), "desk_label": label}
+    return {"desk_editor": current_editor(), "desk_label": display.label}
 
 
 # --- sign in and out ----------------------------------------------------------------------------
@@ -253,7 +228,7 @@ def queue():
     pages = max(1, -(-body["total"] // PER_PAGE))
     if not body["items"] and page > pages:  # decisions emptied this page: the last page with any
         return redirect(url_for(".queue", page=pages, kind=kind))
-    items = [{**item, "title": submission_title(item)} for item in body["items"]]
+    items = [{**item, "title": display.submission_title(item)} for item in body["items"]]
     return render_template("desk/queue.html", items=items, total=body["total"], page=page, pages=pages,
                            kind=kind, kinds=QUEUE_KINDS)
 
@@ -274,7 +249,7 @@ def approve(submission_id: str):
         return _review_page(detail, form, RejectForm(formdata=None), status=400)
     reply = _ingest("approve", submission_id, form.note.data or None, bool(form.force.data), back_to=back)
     if reply.ok:
-        message = gettext("Approved “%(title)s”.", title=submission_title(detail))
+        message = gettext("Approved “%(title)s”.", title=display.submission_title(detail))
         link = _live_link(detail["kind"], reply.body.get("result_id"))
         if link:
             message = Markup("{} <a href=\"{}\">{}</a> {}").format(
@@ -299,7 +274,7 @@ def reject(submission_id: str):
         return _review_page(detail, ApproveForm(formdata=None), form, status=400)
     reply = _ingest("reject", submission_id, form.reject_note.data.strip(), back_to=back)
     if reply.ok:
-        flash(gettext("Rejected “%(title)s”. The submitter sees your note.", title=submission_title(detail)))
+        flash(gettext("Rejected “%(title)s”. The submitter sees your note.", title=display.submission_title(detail)))
         return redirect(_next_in_queue())
     return _refused(reply, detail, ApproveForm(formdata=None), form)
 
@@ -328,7 +303,7 @@ def _refused(reply, detail: dict, approve_form: ApproveForm, reject_form: Reject
         if detail["status"] != "pending" and detail.get("decided_by") == current_editor()["name"]:
             # a double click, or a retry after a timeout: the first one went through
             flash(gettext("You had already decided this submission (%(status)s); nothing else was changed.",
-                          status=STATUSES.get(detail["status"], detail["status"])))
+                          status=display.STATUSES.get(detail["status"], detail["status"])))
             return redirect(url_for(".review", submission_id=detail["id"]))
         if detail["status"] != "pending":
             flash(gettext("This submission was already decided by another editor; nothing was changed."), "error")
@@ -351,10 +326,11 @@ def _review_page(detail: dict, approve_form: ApproveForm, reject_form: RejectFor
     if detail["kind"] == "edit" and detail.get("target_id"):
         reply = _web().ingest.activity(detail["target_id"])
         live = reply.body if reply.ok else None
-    rows = comparison(detail, live)
-    return render_template("desk/review.html", s=detail, title=submission_title(detail), rows=rows, live=live,
-                           approve_form=approve_form, reject_form=reject_form, stale_refused=stale_refused,
-                           problem=problem, provider=_new_provider(detail), lookalikes=_lookalikes(detail)), status
+    rows = display.comparison(detail, live)
+    return render_template("desk/review.html", s=detail, title=display.submission_title(detail), rows=rows,
+                           live=live, approve_form=approve_form, reject_form=reject_form,
+                           stale_refused=stale_refused, problem=problem, provider=display.new_provider(detail),
+                           lookalikes=_lookalikes(detail)), status
 
 
 LOOKALIKE_RADIUS_KM = 1
@@ -398,139 +374,19 @@ def history(activity_id: str):
     if not reply.ok:
         abort(404)
     live = _web().ingest.activity(activity_id)
-    changes = [{**c, "lines_old": value_lines(c["field"], c["old"]), "lines_new": value_lines(c["field"], c["new"])}
+    changes = [{**c, "lines_old": display.value_lines(c["field"], c["old"]),
+                "lines_new": display.value_lines(c["field"], c["new"])}
                for c in reply.body["changes"]]
     changes.sort(key=lambda c: c["at"], reverse=True)  # newest first; one change's fields keep their order
     return render_template("desk/history.html", activity_id=activity_id, changes=changes,
                            live=live.body if live.ok else None)
 
 
-# --- showing values ------------------------------------------------------------------------------
-
-def submission_title(item: dict) -> str:
-    payload = item.get("payload") or {}
-    if item["kind"] == "activity":
-        return (payload.get("activity") or {}).get("title") or ""
-    if item["kind"] == "provider":
-        return (payload.get("provider") or {}).get("name") or ""
-    if item["kind"] == "edit":
-        return item.get("target_title") or payload.get("activity_id") or ""
-    return item.get("id", "")
-
-
-def _new_provider(detail: dict) -> dict | None:
-    """The provider a new activity brings along (shown under the activity), if any."""
-    payload = detail.get("payload") or {}
-    if detail["kind"] != "activity":
-        return None
-    if payload.get("provider"):
-        return {"rows": [_row(k, None, payload["provider"].get(k), False) for k in PROVIDER_FIELDS]}
-    if payload.get("provider_id"):
-        return {"id": payload["provider_id"]}
-    return None
-
-
-def _row(field: str, old, new, changed: bool) -> dict:
-    return {"field": field, "label": label(field), "old": value_lines(field, old), "new": value_lines(field, new),
-            "changed": changed}
-
-
-def comparison(detail: dict, live: dict | None) -> list[dict]:
-    """The rows of the review table: for a correction every field with its live and proposed value
-    (changed rows flagged); for a new entry its fields as proposed."""
-    payload = detail.get("payload") or {}
-    if detail["kind"] == "edit":
-        changed = {d["field"]: d for d in detail.get("diff") or []}
-        current = live or {}
-        fields = [f for f in ACTIVITY_FIELDS if f in current or f in changed]
-        fields += [f for f in changed if f not in fields]
-        rows = []
-        for f in fields:
-            old = changed[f]["old"] if f in changed else current.get(f)
-            new = changed[f]["new"] if f in changed else current.get(f)
-            rows.append(_row(f, old, new, f in changed))
-        return rows
-    if detail["kind"] == "activity":
-        doc = payload.get("activity") or {}
-        return [_row(f, None, doc.get(f), True) for f in ACTIVITY_FIELDS if f in doc]
-    if detail["kind"] == "provider":
-        doc = payload.get("provider") or {}
-        return [_row(f, None, doc.get(f), True) for f in PROVIDER_FIELDS if f in doc]
-    return [_row(d["field"], d["old"], d["new"], True) for d in detail.get("diff") or []]
-
-
-def label(field: str) -> str:
-    return str(LABELS.get(field, field))
-
-
-def _when(value) -> str:
-    try:
-        return format_datetime(dt.datetime.fromisoformat(value), "medium")
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def value_lines(field: str, value) -> list[str]:
-    """A stored value as lines a person reads (no JSON): sessions one a line, a place as its parts,
-    a price as "$40 per month", the category by its name. [] for an empty value."""
-    if value is None or value == "" or value == [] or value == {}:
-        return []
-    if field == "sessions" and isinstance(value, list):
-        def key(s):
-            return (WEEKDAYS.index(s["weekday"]) if s.get("weekday") in WEEKDAYS else 9, s.get("start") or "")
-
-        return [f"{DAY_NAMES_LONG.get(s.get('weekday'), s.get('weekday'))} {s.get('start')}–{s.get('end')}"
-                for s in sorted((s for s in value if isinstance(s, dict)), key=key)]
-    if field == "price" and isinstance(value, dict):
-        shown = price({"price": value})
-        return [shown] if shown else _dict_lines(value)
-    if field == "venue" and isinstance(value, dict):
-        lines = [f"{label(k)}: {value[k]}" for k in ("name", "address", "district", "city") if value.get(k)]
-        if value.get("lat") is not None:
-            point = f"{value['lat']}, {value.get('lon')}"  # every digit: a moved point must show
-            if value.get("approximate"):
-                point += " " + gettext("(approximate: the district's point)")
-            lines.append(gettext("Point: %(point)s", point=point))
-        return lines
-    if field == "category":
-        name = category_label(value)
-        return [f"{name} ({value})" if name != value else str(value)]
-    if field == "gender":
-        return [str(GENDERS.get(value, value))]
-    if field in ("age_min", "age_max") and isinstance(value, int | float):
-        return [number(value)]
-    if field == "tags" and isinstance(value, list):
-        return [", ".join(str(t) for t in value)]
-    if field in ("verified_at", "at"):
-        return [_when(value)]
-    if field == "status":
-        return [str(STATUSES.get(value, value))]
-    if isinstance(value, bool):
-        return [gettext("yes") if value else gettext("no")]
-    if isinstance(value, dict):
-        return _dict_lines(value)
-    if isinstance(value, list):
-        return [", ".join(value_lines("", v)) for v in value]
-    if isinstance(value, float):
-        return [number(value)]
-    return [str(value)]
-
-
-def _dict_lines(value: dict) -> list[str]:
-    """A whole object (e.g. a new entry in the history) as "Field: value" lines, in the desk's order."""
-    order = [*ACTIVITY_FIELDS, *PROVIDER_FIELDS]
-    keys = sorted(value, key=lambda k: (order.index(k) if k in order else len(order), k))
-    lines = []
-    for k in keys:
-        shown = value_lines(k, value[k])
-        if shown:
-            lines.append(f"{label(k)}: {'; '.join(shown)}")
-    return lines
-
+# --- template filters ----------------------------------------------------------------------
 
 @bp.app_template_filter("desk_when")
 def desk_when(value: str | None) -> str:
-    return _when(value) if value else ""
+    return display.when(value) if value else ""
 
 
 @bp.app_template_filter("desk_waiting")
@@ -544,9 +400,9 @@ def desk_waiting(value: str | None) -> str:
 
 @bp.app_template_filter("desk_status")
 def desk_status(value: str) -> str:
-    return str(STATUSES.get(value, value))
+    return str(display.STATUSES.get(value, value))
 
 
 @bp.app_template_filter("desk_kind")
 def desk_kind(value: str) -> str:
-    return str(KINDS.get(value, value))
+    return str(display.KINDS.get(value, value))
