@@ -1,0 +1,239 @@
+"""A filled form as a submission body, and a live entry as a filled form: numbers parsed when
+they parse, blanks left out, a correction reduced to what its writer changed."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import re
+
+from afterclasses.cleaning import clean_text
+from afterclasses_web.forms.citizens import (
+    CONTACT_KEYS,
+    EDITABLE,
+    SESSION_KEYS,
+    VENUE_KEYS,
+    ActivityFieldsForm,
+    CorrectionForm,
+    NewActivityForm,
+    ProviderForm,
+)
+
+
+def _text(value) -> str | None:
+    # browsers send a textarea's line breaks as CRLF; the catalog keeps LF (else every correction
+    # of a multi-line description would look like a change)
+    value = clean_text(value or "").replace("\r\n", "\n").strip()
+    return value or None
+
+
+def _number(value, any_decimals: bool = False):
+    """A number when the text is one ("7", "7.5", "7,5"), else the text itself so that ingest
+    reports it; None when blank. A decimal comma is taken with up to two decimals ("1,000" stays
+    text: ambiguous), or with any number of them for ``any_decimals`` fields (coordinates)."""
+    text = _text(value)
+    if text is None:
+        return None
+    if (_COORDINATE_COMMA if any_decimals else _DECIMAL_COMMA).match(text):  # "7,5", "55,7558" as typed in Russian
+        text = text.replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
+
+
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$")
+_COORDINATE_COMMA = re.compile(r"^-?\d{1,3},\d+$")
+
+
+def _tags_shown(tags: list[str] | None) -> str:
+    return ", ".join(tags or [])
+
+
+def _shown(number) -> str:
+    """A stored number as a form shows it: 7.0 → "7", 40.866123 → "40.866123"."""
+    if number is None:
+        return ""
+    if isinstance(number, float) and number.is_integer():
+        return str(int(number))
+    return str(number)
+
+
+@dataclasses.dataclass
+class Built:
+    """A submission body, and which form row each sent session came from (blank rows are not sent)."""
+
+    body: dict
+    session_rows: list[int] = dataclasses.field(default_factory=list)
+
+
+def activity_fields(form: ActivityFieldsForm, places=None) -> tuple[dict, list[int]]:
+    """Every activity field as the form has it (None for blanks) and the rows of the sent sessions.
+    A venue without a point gets the approximate one of its ZIP code or district from ``places``
+    (the gazetteer): citizens rarely know coordinates, and a venue without a point is never found
+    near a place."""
+    sessions, rows = [], []
+    for i, row in enumerate(form.sessions):
+        session = {k: _text(row[k].data) for k in SESSION_KEYS}
+        if any(session.values()):
+            sessions.append({k: v for k, v in session.items() if v is not None})
+            rows.append(i)
+    amount, currency, period = _number(form.price_amount.data), _text((form.price_currency.data or "").upper()), \
+        _text(form.price_period.data)
+    price = None
+    if form.price_free.data or any(v is not None for v in (amount, currency, period)):
+        price = {"free": bool(form.price_free.data), "amount": amount, "currency": currency, "period": period}
+        price = {k: v for k, v in price.items() if v is not None}
+    venue = {k: _number(form[f"venue_{k}"].data, any_decimals=True) if k in ("lat", "lon")
+             else _text(form[f"venue_{k}"].data) for k in VENUE_KEYS}
+    venue = {k: v for k, v in venue.items() if v is not None} or None
+    if venue and places is not None and venue.get("lat") is None and venue.get("lon") is None:
+        place = places.venue_point(venue.get("address"), venue.get("district"))
+        if place is not None:
+            venue.update(lat=place.lat, lon=place.lon, approximate=True)
+    fields = {
+        "title": _text(form.title.data),
+        "description": _text(form.description.data) or "",
+        "category": _text(form.category.data),
+        "tags": [t for t in map(_text, (form.tags.data or "").split(",")) if t],
+        "age_min": _number(form.age_min.data),
+        "age_max": _number(form.age_max.data),
+        "gender": form.gender.data or "any",
+        "sessions": sessions,
+        "price": price,
+        "language": _text(form.language.data),
+        "accessibility": _text(form.accessibility.data),
+        "venue": venue,
+        "contact": {k: v for k in CONTACT_KEYS if (v := _text(form[f"contact_{k}"].data)) is not None} or None,
+    }
+    return fields, rows
+
+
+def _provider(form) -> dict | None:
+    provider = {k: _text(form[f"provider_{k}"].data) for k in ("name", "kind", "phone", "email", "website",
+                                                                 "address")}
+    return {k: v for k, v in provider.items() if v is not None} or None
+
+
+def _submitter(form) -> dict | None:
+    submitter = {"name": _text(form.submitter_name.data), "email": _text(form.submitter_email.data)}
+    return {k: v for k, v in submitter.items() if v is not None} or None
+
+
+def _without_none(body: dict) -> dict:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def new_activity_body(form: NewActivityForm, places=None) -> Built:
+    fields, rows = activity_fields(form, places)
+    body = {"kind": "activity", "activity": _without_none(fields), "provider": _provider(form),
+            "submitter": _submitter(form)}
+    return Built(_without_none(body), rows)
+
+
+def provider_body(form: ProviderForm) -> Built:
+    return Built(_without_none({"kind": "provider", "provider": _provider(form) or {},
+                                "submitter": _submitter(form)}))
+
+
+def correction_body(form: CorrectionForm, activity_id: str, live: dict, places=None) -> Built:
+    """An edit with only the top-level fields that differ from the live entry."""
+    fields, rows = activity_fields(form, places)
+    fields["venue"] = _merged_venue(live.get("venue"), fields["venue"])
+    if (form.tags.data or "").strip() == _tags_shown(live.get("tags")):
+        fields["tags"] = live.get("tags") or []  # the box untouched: a tag with a comma in it stays whole
+    if fields["price"] is None and _same(live.get("price")) == {"free": False}:
+        # "paid, amount unknown" shows as an empty price section: leaving it empty keeps it
+        fields["price"] = live["price"]
+    shown = _shown_digests(form.shown.data)
+    if shown is not None:  # what the writer changed from what they saw
+        changes = {k: fields[k] for k in EDITABLE if _digest(fields[k]) != shown.get(k)}
+    else:  # a form from before digests (or tampered with): what differs from the live entry
+        changes = {k: fields[k] for k in EDITABLE if _same(fields[k]) != _same(live.get(k))}
+    base = (form.base_version.data or "").strip()
+    return Built(_without_none({"kind": "edit", "activity_id": activity_id, "changes": changes,
+                                "base_version": int(base) if base.isdigit() and len(base) < 16 else None,
+                                "submitter": _submitter(form)}), rows)
+
+
+def _merged_venue(live: dict | None, typed: dict | None) -> dict | None:
+    """The venue as a whole (edits replace whole fields): what the form shows, and the flag the
+    form does not show kept unless the point moved."""
+    if typed is None:
+        return None
+    venue = {k: typed.get(k) for k in VENUE_KEYS}
+    live = live or {}
+    moved = (venue["lat"], venue["lon"]) != (live.get("lat"), live.get("lon"))
+    venue["approximate"] = bool(typed.get("approximate")) if moved else bool(live.get("approximate"))
+    return venue
+
+
+def _digest(value) -> str:
+    """A short digest of a field's value as corrections compare it (see :func:`_same`)."""
+    text = json.dumps(_numbers_as_floats(_same(value)), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _numbers_as_floats(value):
+    # a stored 7 and a typed 7.0 are the same age
+    if isinstance(value, dict):
+        return {k: _numbers_as_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_as_floats(v) for v in value]
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def shown_digests(live: dict) -> str:
+    """The ``shown`` field of a correction form showing ``live``."""
+    return json.dumps({k: _digest(live.get(k)) for k in EDITABLE}, separators=(",", ":"))
+
+
+def _shown_digests(text: str | None) -> dict | None:
+    try:
+        shown = json.loads(text or "")
+    except ValueError:
+        return None
+    return shown if isinstance(shown, dict) and set(shown) == set(EDITABLE) else None
+
+
+def _same(value):
+    """A value in the form it is compared in: blanks, empty lists and empty objects are None."""
+    if isinstance(value, dict):
+        value = {k: _same(v) for k, v in value.items()}
+        return {k: v for k, v in value.items() if v is not None} or None
+    if isinstance(value, list):
+        return [_same(v) for v in value] or None
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def prefill(live: dict) -> dict:
+    """Form data showing a live activity."""
+    price, venue = live.get("price") or {}, live.get("venue") or {}
+    data = {
+        "base_version": str(live.get("version") or ""),
+        "shown": shown_digests(live),
+        "title": live.get("title") or "",
+        "category": live.get("category") or "",
+        "description": live.get("description") or "",
+        "age_min": _shown(live.get("age_min")),
+        "age_max": _shown(live.get("age_max")),
+        "gender": live.get("gender") or "any",
+        "sessions": [{k: s.get(k) or "" for k in SESSION_KEYS} for s in live.get("sessions") or []],
+        "price_free": bool(price.get("free")),
+        "price_amount": _shown(price.get("amount")),
+        "price_currency": price.get("currency") or "",
+        "price_period": price.get("period") or "",
+        "language": live.get("language") or "",
+        "accessibility": live.get("accessibility") or "",
+        "tags": _tags_shown(live.get("tags")),
+    }
+    data.update({f"venue_{k}": (_shown(venue.get(k)) if k in ("lat", "lon") else venue.get(k) or "")
+                 for k in VENUE_KEYS})
+    data.update({f"contact_{k}": (live.get("contact") or {}).get(k) or "" for k in CONTACT_KEYS})
+    return data
+
+
