@@ -16,8 +16,9 @@ def _id(name: str) -> dict:
 
 
 def build(spec: APISpec) -> None:
-    spec.components.schema("Activity", schema=ActivityDocSchema)
+    # the provider first: the activity's nested provider then refers to it (not a second copy)
     spec.components.schema("Provider", schema=ProviderDocSchema)
+    spec.components.schema("Activity", schema=ActivityDocSchema)
     for name, schema in (("ActivitySubmission", schemas.ActivitySubmissionSchema),
                          ("ProviderSubmission", schemas.ProviderSubmissionSchema),
                          ("EditSubmission", schemas.EditSubmissionSchema)):
