@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Flask
+from flask import Flask, current_app
 
 from afterclasses_web.clients import IngestClient, SearchClient
 from afterclasses_web.settings import WebSettings
@@ -55,3 +55,8 @@ class Web:
         from afterclasses.places import load_places
 
         return load_places(self.settings.datasets_dir)
+
+
+def web() -> Web:
+    """The app's :class:`Web` (inside a request or app context)."""
+    return current_app.extensions["afterclasses_web"]

@@ -3,7 +3,7 @@ Accept-Language. Catalogs live in ``translations/`` (``make translations`` refre
 from __future__ import annotations
 
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 LANGUAGES = {"en": "English", "ru": "Русский"}
 
@@ -22,11 +22,13 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks; gettext comes from Flask-Babel
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     @app.context_processor
     def _languages():
-        from flask_babel import get_locale
+        return {"languages": LANGUAGES, "lang": current_lang()}
 
-        return {"languages": LANGUAGES, "lang": str(get_locale() or "en")}
+
+def current_lang() -> str:
+    """The page's language code ("en", "ru"), for templates and the APIs' ``lang``."""
+    return str(get_locale() or "en")

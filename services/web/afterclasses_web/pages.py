@@ -8,13 +8,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, abort, current_app, g, render_template, request, send_from_directory
+from flask import Flask, abort, g, render_template, request, send_from_directory
 from flask_babel import format_currency, format_decimal, gettext, lazy_gettext, ngettext
 from werkzeug.exceptions import HTTPException
 
 from afterclasses import taxonomy
 from afterclasses.cleaning import clean_text
 from afterclasses.web import error_headers, health_blueprint
+from afterclasses_web import web
 from afterclasses_web.clients import ServiceDown
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def init_pages(app: Flask) -> None:
 
     @app.context_processor
     def _site():
-        s = current_app.extensions["afterclasses_web"].settings
+        s = web().settings
         return {"tile_url": s.tile_url, "tile_attribution": s.tile_attribution}
 
     @app.get("/static/vendor/<name>/<path:filename>")
@@ -171,11 +172,11 @@ def init_pages(app: Flask) -> None:
             abort(404)
         return send_from_directory(_vendor_dir(name), filename, max_age=7 * 86400)
 
-    web = app.extensions["afterclasses_web"]
+    site = app.extensions["afterclasses_web"]
     # without ingest the site still finds activities (forms and the desk say they are down):
     # only search decides whether this web is ready
-    app.register_blueprint(health_blueprint(lambda: {client.name: client.ping for client in (web.search, web.ingest)},
-                                            optional=frozenset({web.ingest.name})))
+    app.register_blueprint(health_blueprint(lambda: {c.name: c.ping for c in (site.search, site.ingest)},
+                                            optional=frozenset({site.ingest.name})))
 
     @app.errorhandler(ServiceDown)
     def _down(exc: ServiceDown):

@@ -189,7 +189,7 @@ def test_a_correction_shows_side_by_side_with_the_live_entry(stack, carol):
     # nested values readably, no JSON
     assert "Address: 1 Main St" in html and "Address: 7 New Road" in html
     assert "Monday 15:00–16:30" in html and "Wednesday 16:00–17:30" in html
-    assert "Tennis (sports.racket.tennis)" in html or "sports.racket.tennis" in html
+    assert "Tennis (sports.racket.tennis)" in html  # the category by its name, and its slug
     assert "{'" not in html and '{"' not in html
     assert f"/desk/activities/{activity_id}/history" in html and f"/activities/{activity_id}" in html
 

@@ -1,4 +1,4 @@
-"""The Russian catalog covers every user-facing string of the web, and the template is current."""
+"""The Russian catalog covers every user-facing string of the web (extracted afresh from the code)."""
 from __future__ import annotations
 
 import subprocess

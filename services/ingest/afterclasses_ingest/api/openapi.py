@@ -36,7 +36,8 @@ def build(spec: APISpec) -> None:
     spec.path("/v1/submissions", operations={"post": {
         "summary": "Submit a new activity, a new provider, or a correction",
         "parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
-                        "description": "the same key again returns the submission stored the first time",
+                        "description": "the same key again returns the submission stored the first time; "
+                                       "with another body it is a 422",
                         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}}],
         "requestBody": json_body({"oneOf": [{"$ref": "#/components/schemas/ActivitySubmission"},
                                             {"$ref": "#/components/schemas/ProviderSubmission"},

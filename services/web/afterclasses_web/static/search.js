@@ -102,7 +102,7 @@
   points.forEach(function (p) {
     var marker = L.marker([p.lat, p.lon], { title: p.title, alt: p.title });
     var link = document.createElement("a");
-    link.href = "/activities/" + encodeURIComponent(p.id);
+    link.href = el.dataset.activityUrl.replace("ACTIVITY_ID", encodeURIComponent(p.id));
     link.textContent = p.title;  // text, never HTML
     marker.bindPopup(link);
     marker.on("click", function () {

@@ -1,11 +1,12 @@
 """Browsing the catalog: an activity's page, a provider's page, the category pages."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, abort, render_template, request, url_for
 
 from afterclasses import taxonomy
+from afterclasses_web import web
 from afterclasses_web.clients import is_id
+from afterclasses_web.i18n import current_lang
 from afterclasses_web.views.search import results
 
 bp = Blueprint("catalog", __name__)
@@ -13,19 +14,12 @@ SIMILAR_RADIUS_KM = 5
 PROVIDER_PER_PAGE, MAX_PROVIDER_PAGE = 50, 200
 
 
-def _web():
-    return current_app.extensions["afterclasses_web"]
-
-
-def _lang() -> str:
-    return str(get_locale() or "en")
-
 
 def _search(**params) -> dict:
-    args = [("lang", _lang())]
+    args = [("lang", current_lang())]
     for key, value in params.items():
         args += [(key, str(v)) for v in value] if isinstance(value, list | tuple) else [(key, str(value))]
-    reply = _web().search.search(args)
+    reply = web().search.search(args)
     return reply.body if reply.ok else {"total": 0, "results": [], "facets": {}}
 
 
@@ -33,7 +27,7 @@ def _search(**params) -> dict:
 def activity(activity_id: str):
     if not is_id(activity_id):
         abort(404)
-    reply = _web().search.activity(activity_id)
+    reply = web().search.activity(activity_id)
     if not reply.ok:  # 404, or an id the API refuses to look up
         abort(404)
     doc = reply.body
@@ -56,7 +50,7 @@ def provider(provider_id: str):
     if found["results"]:
         provider = found["results"][0]["provider"]
     else:  # no activity listed yet (a provider just approved), or a page past the end
-        reply = _web().ingest.provider(provider_id)
+        reply = web().ingest.provider(provider_id)
         if not reply.ok:
             abort(404)
         provider = reply.body

@@ -14,7 +14,6 @@ import functools
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -23,14 +22,16 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_timedelta, get_locale, gettext, lazy_gettext
+from flask_babel import format_timedelta, gettext, lazy_gettext
 from markupsafe import Markup
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from afterclasses_web import desk_display as display
+from afterclasses_web import web
 from afterclasses_web.clients import ServiceDown, is_id
 from afterclasses_web.forms import TextForm
+from afterclasses_web.i18n import current_lang
 from afterclasses_web.security import limiter, safe_next
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -81,9 +82,6 @@ class RejectForm(TextForm):
 
 # --- the signed-in editor ---------------------------------------------------------------------
 
-def _web():
-    return current_app.extensions["afterclasses_web"]
-
 
 def current_editor() -> dict | None:
     """The signed-in editor as kept in the session cookie, or None."""
@@ -128,7 +126,7 @@ def _ingest(call: str, *args, back_to: str | None = None, **kwargs):
     A 401 (the session expired or was revoked) forgets the token and sends the editor to sign in,
     then back to ``back_to`` (default: this page); a 403 is this page's answer.
     """
-    reply = getattr(_web().ingest, call)(current_editor()["token"], *args, **kwargs)
+    reply = getattr(web().ingest, call)(current_editor()["token"], *args, **kwargs)
     if reply.status == 401:
         session.pop(SESSION_KEY, None)
         flash(gettext("Your session has ended. Please sign in again."), "error")
@@ -152,7 +150,7 @@ def _desk_context():
 # --- sign in and out ----------------------------------------------------------------------------
 
 def _signin_limit() -> str:
-    return _web().settings.signin_rate_limit
+    return web().settings.signin_rate_limit
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -168,7 +166,7 @@ def signin():
     form = SignInForm()
     error, status = None, 200
     if form.validate_on_submit():
-        reply = _web().ingest.sign_in(form.username.data.strip(), form.password.data)
+        reply = web().ingest.sign_in(form.username.data.strip(), form.password.data)
         if reply.status == 201:
             previous, lang = current_editor(), session.get("lang")
             session.clear()  # nothing of the anonymous visit carries over into the editor's session
@@ -193,7 +191,7 @@ def signin():
 
 def _revoke(token: str) -> None:
     try:
-        _web().ingest.sign_out(token)
+        web().ingest.sign_out(token)
     except ServiceDown:
         pass  # forgotten by this session anyway; the token expires on its own within hours
 
@@ -206,7 +204,7 @@ def signout():
         return redirect(url_for(".queue") if editor else url_for(".signin"))
     if editor is not None:
         try:  # revoked in ingest, not only forgotten here: a copied cookie must stop working too
-            _web().ingest.sign_out(editor["token"])
+            web().ingest.sign_out(editor["token"])
         except ServiceDown:
             flash(gettext("Signing out needs the server, which is not answering right now. "
                           "You are still signed in: please try again in a minute."), "error")
@@ -324,7 +322,7 @@ def _review_page(detail: dict, approve_form: ApproveForm, reject_form: RejectFor
                  stale_refused: bool = False, problem: str | None = None):
     live = None
     if detail["kind"] == "edit" and detail.get("target_id"):
-        reply = _web().ingest.activity(detail["target_id"])
+        reply = web().ingest.activity(detail["target_id"])
         live = reply.body if reply.ok else None
     rows = display.comparison(detail, live)
     return render_template("desk/review.html", s=detail, title=display.submission_title(detail), rows=rows,
@@ -346,11 +344,11 @@ def _lookalikes(detail: dict) -> list[dict]:
     venue = activity.get("venue") or {}
     if not (activity.get("title") or "").strip():
         return []
-    params = [("q", activity["title"]), ("per_page", "5"), ("lang", str(get_locale() or "en"))]
+    params = [("q", activity["title"]), ("per_page", "5"), ("lang", current_lang())]
     if venue.get("lat") is not None and venue.get("lon") is not None:
         params += [("lat", str(venue["lat"])), ("lon", str(venue["lon"])), ("radius_km", str(LOOKALIKE_RADIUS_KM))]
     try:
-        reply = _web().search.search(params)
+        reply = web().search.search(params)
     except ServiceDown:  # a help for the editor, not a condition of the review
         return []
     return reply.body.get("results", []) if reply.ok else []
@@ -373,7 +371,7 @@ def history(activity_id: str):
     reply = _ingest("history", activity_id)
     if not reply.ok:
         abort(404)
-    live = _web().ingest.activity(activity_id)
+    live = web().ingest.activity(activity_id)
     changes = [{**c, "lines_old": display.value_lines(c["field"], c["old"]),
                 "lines_new": display.value_lines(c["field"], c["new"])}
                for c in reply.body["changes"]]

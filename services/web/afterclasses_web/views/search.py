@@ -4,13 +4,15 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from flask import Blueprint, current_app, render_template, request
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask import Blueprint, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from afterclasses import taxonomy
 from afterclasses.cleaning import clean_text
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
+from afterclasses_web import web
 from afterclasses_web.clients import ServiceDown
+from afterclasses_web.i18n import current_lang
 from afterclasses_web.views.suggest import venues
 
 bp = Blueprint("search", __name__)
@@ -24,9 +26,6 @@ SORTS = {"best": lazy_gettext("Best match"), "distance": lazy_gettext("Nearest")
 FACET_PARAMS = ("category", "day", "district", "age_band")
 AGE_BAND_NAMES = {band[0] for band in AGE_BANDS}
 
-
-def _web():
-    return current_app.extensions["afterclasses_web"]
 
 
 def _float(name: str, lo: float, hi: float) -> float | None:
@@ -60,7 +59,7 @@ def where_from_request() -> Where:
         if lat is not None and lon is not None:
             return Where("", lat, lon, label=gettext("the chosen point"))
         return Where()
-    place = _web().places.resolve(text)
+    place = web().places.resolve(text)
     if place is None:
         known = venues(text[:100], 1)
         if not known:
@@ -157,8 +156,8 @@ def results(category_page: str | None = None):
     criteria.facets["category"] = taxonomy.narrowest(criteria.facets["category"])
     if criteria.sort == "distance" and not criteria.where.has_point:
         criteria.sort = "best"
-    lang = str(get_locale() or "en")
-    reply = _web().search.search(criteria.api_params(lang))
+    lang = current_lang()
+    reply = web().search.search(criteria.api_params(lang))
     if not reply.ok:  # a value the API refuses (422): say which, show the form again
         return _results_page(criteria, None, category_page, errors=reply.field_errors), 400
     result = reply.body
@@ -166,7 +165,7 @@ def results(category_page: str | None = None):
     if not result["total"] and criteria.filtered:
         # a filter kept from an earlier search (or a day: most entries publish no schedule yet)
         # hides everything: say how many match without the filters, and offer them
-        without_filters = _web().search.search(criteria.unfiltered(category_page).api_params(lang, per_page=1)) \
+        without_filters = web().search.search(criteria.unfiltered(category_page).api_params(lang, per_page=1)) \
             .body.get("total", 0)
     pages = max(1, min(MAX_PAGE, -(-result["total"] // PER_PAGE)))
     points = [{"id": r["id"], "title": r["title"], "lat": r["venue"]["lat"], "lon": r["venue"]["lon"],
@@ -186,7 +185,7 @@ def _popular_categories() -> list[dict]:
     """The subcategories with the most activities (the home page's chips): never a chip that
     leads to nothing. Empty when search is down: the home page works without them."""
     try:
-        reply = _web().search.search([("per_page", "1"), ("lang", str(get_locale() or "en"))])
+        reply = web().search.search([("per_page", "1"), ("lang", current_lang())])
     except ServiceDown:
         return []
     values = reply.body.get("facets", {}).get("category", []) if reply.ok else []

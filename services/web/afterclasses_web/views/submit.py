@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext, lazy_gettext
 
-from afterclasses_web import forms
+from afterclasses_web import forms, web
 from afterclasses_web.clients import ServiceDown, is_id
 from afterclasses_web.pages import error_page
 from afterclasses_web.security import limiter
@@ -23,16 +23,13 @@ KINDS = {"activity": lazy_gettext("New activity"), "provider": lazy_gettext("New
          "edit": lazy_gettext("Correction"), "import": lazy_gettext("Import")}
 
 
-def _web():
-    return current_app.extensions["afterclasses_web"]
-
 
 # one budget for all the forms of this blueprint, so spreading posts over forms gains nothing:
 # submissions taken (a 303: accepted, or a bot's honeypot), so a parent's typos cost nothing,
 # and, far looser, attempts of any outcome
-_accepted = limiter.shared_limit(lambda: _web().settings.submit_rate_limit, scope="submissions", methods=["POST"],
+_accepted = limiter.shared_limit(lambda: web().settings.submit_rate_limit, scope="submissions", methods=["POST"],
                                  deduct_when=lambda resp: resp.status_code == 303)
-_attempts = limiter.shared_limit(lambda: _web().settings.submit_attempt_rate_limit, scope="submission-attempts",
+_attempts = limiter.shared_limit(lambda: web().settings.submit_attempt_rate_limit, scope="submission-attempts",
                                  methods=["POST"])
 
 
@@ -45,7 +42,7 @@ def _limit(view):
 def new_activity():
     form = forms.NewActivityForm()
     if request.method == "POST":
-        return _send(form, lambda: forms.new_activity_body(form, _web().places), lambda status: _page(form, status))
+        return _send(form, lambda: forms.new_activity_body(form, web().places), lambda status: _page(form, status))
     return _page(form)
 
 
@@ -66,7 +63,7 @@ def correct_activity(activity_id: str):
         live = _live_or_keep(activity_id, form)
         if live is None:
             return _page(form, 503, live={"id": activity_id, "title": form.title.data or ""})
-        return _send(form, lambda: forms.correction_body(form, activity_id, live, _web().places),
+        return _send(form, lambda: forms.correction_body(form, activity_id, live, web().places),
                      lambda status: _page(form, status, live=live))
     live = _live(activity_id)
     return _page(forms.CorrectionForm(data=forms.prefill(live)), live=live)
@@ -87,7 +84,7 @@ def submitted(submission_id: str):
     """The confirmation page; its address is the link to follow the submission."""
     if not is_id(submission_id):
         abort(404)
-    reply = _web().ingest.submission(submission_id)
+    reply = web().ingest.submission(submission_id)
     if not reply.ok:
         abort(404)
     return render_template("submit/submitted.html", sub=reply.body, kinds=KINDS, when=_when)
@@ -123,7 +120,7 @@ def _live(activity_id: str) -> dict:
     """The live activity a correction starts from (ingest's canonical entry)."""
     if not is_id(activity_id):
         abort(404)
-    reply = _web().ingest.activity(activity_id)
+    reply = web().ingest.activity(activity_id)
     if not reply.ok or reply.body.get("status") != "published":
         abort(404)
     return reply.body
@@ -145,7 +142,7 @@ def _send(form: forms.SubmissionForm, build, again):
         return again(422)
     built = build()
     try:
-        reply = _web().ingest.submit(built.body, form.idempotency_key(built.body))
+        reply = web().ingest.submit(built.body, form.idempotency_key(built.body))
     except ServiceDown:
         form.general_errors.append(forms.DOWN)
         return again(503)

@@ -1,13 +1,14 @@
 """Suggestions for the search boxes (JSON for the page's script; the form works without them)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
-from flask_babel import get_locale
+from flask import Blueprint, request
 
 from afterclasses import taxonomy
 from afterclasses.cleaning import clean_text
 from afterclasses.places import fold
+from afterclasses_web import web
 from afterclasses_web.clients import ServiceDown
+from afterclasses_web.i18n import current_lang
 
 bp = Blueprint("suggest", __name__, url_prefix="/suggest")
 LIMIT = 8
@@ -16,8 +17,8 @@ LIMIT = 8
 @bp.get("/where")
 def where():
     text = clean_text(request.args.get("q", ""))[:100]
-    web = current_app.extensions["afterclasses_web"]
-    found = [{"value": p.name, "detail": p.detail, "lat": p.lat, "lon": p.lon} for p in web.places.suggest(text, LIMIT)]
+    found = [{"value": p.name, "detail": p.detail, "lat": p.lat, "lon": p.lon}
+             for p in web().places.suggest(text, LIMIT)]
     if len(found) < LIMIT and len(fold(text)) >= 2:
         found += [{"value": v["name"] or v["address"], "detail": v.get("address") or v.get("district") or "",
                    "lat": v["lat"], "lon": v["lon"]} for v in venues(text, LIMIT - len(found))]
@@ -27,7 +28,7 @@ def where():
 def venues(text: str, limit: int) -> list[dict]:
     """The catalog's own venues whose name or address starts like ``text`` (from the search API)."""
     try:
-        reply = current_app.extensions["afterclasses_web"].search.venues(text, limit)
+        reply = web().search.venues(text, limit)
     except ServiceDown:  # suggestions are a nicety: never fail the box because of them
         return []
     return [v for v in reply.body.get("venues", []) if v.get("lat") is not None] if reply.ok else []
@@ -36,7 +37,7 @@ def venues(text: str, limit: int) -> list[dict]:
 @bp.get("/what")
 def what():
     key = fold(request.args.get("q", "")[:100])
-    lang = str(get_locale() or "en")
+    lang = current_lang()
     if not key:
         return {"suggestions": []}
     found = []
