@@ -145,6 +145,21 @@ def error_page(status: int, exc=None):
 
 
 def init_pages(app: Flask) -> None:
+    """What every page shares, registered on ``app``: timing, template helpers, the vendored map
+    library, health checks and error pages."""
+    _init_timing(app)
+    _init_templates(app)
+    _init_health(app)
+    _init_errors(app)
+
+    @app.get("/static/vendor/<name>/<path:filename>")
+    def vendor(name: str, filename: str):
+        if name not in VENDOR:
+            abort(404)
+        return send_from_directory(_vendor_dir(name), filename, max_age=7 * 86400)
+
+
+def _init_timing(app: Flask) -> None:
     @app.before_request
     def _start_clock():
         g.started = time.perf_counter()
@@ -156,28 +171,29 @@ def init_pages(app: Flask) -> None:
             resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
         return resp
 
-    app.jinja_env.filters.update(distance=distance, ages=ages, price=price, schedule=schedule,
-                                 weekly=weekly, ago=ago, number=number, language_name=language_name)
+
+def _init_templates(app: Flask) -> None:
+    app.jinja_env.filters.update(distance=distance, ages=ages, price=price, schedule=schedule, weekly=weekly,
+                                 ago=ago, number=number, language_name=language_name, clean=clean_text)
     app.jinja_env.globals.update(category_label=category_label, day_names=DAY_NAMES, weekdays=WEEKDAYS,
-                                 taxonomy=taxonomy)
+                                 taxonomy=taxonomy, url_with=url_with, facet_link=facet_link,
+                                 query_suffix=query_suffix)
 
     @app.context_processor
     def _site():
         s = web().settings
         return {"tile_url": s.tile_url, "tile_attribution": s.tile_attribution}
 
-    @app.get("/static/vendor/<name>/<path:filename>")
-    def vendor(name: str, filename: str):
-        if name not in VENDOR:
-            abort(404)
-        return send_from_directory(_vendor_dir(name), filename, max_age=7 * 86400)
 
+def _init_health(app: Flask) -> None:
     site = app.extensions["afterclasses_web"]
     # without ingest the site still finds activities (forms and the desk say they are down):
     # only search decides whether this web is ready
     app.register_blueprint(health_blueprint(lambda: {c.name: c.ping for c in (site.search, site.ingest)},
                                             optional=frozenset({site.ingest.name})))
 
+
+def _init_errors(app: Flask) -> None:
     @app.errorhandler(ServiceDown)
     def _down(exc: ServiceDown):
         log.warning("service down: %s", exc)
@@ -187,11 +203,6 @@ def init_pages(app: Flask) -> None:
 
     for status in ERROR_PAGES:
         app.register_error_handler(status, functools.partial(error_page, status))
-
-    app.jinja_env.globals["url_with"] = url_with
-    app.jinja_env.globals["facet_link"] = facet_link
-    app.jinja_env.globals["query_suffix"] = query_suffix
-    app.jinja_env.filters["clean"] = clean_text
 
 
 def query_suffix() -> str:
