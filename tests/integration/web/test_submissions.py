@@ -540,3 +540,20 @@ def test_a_file_posted_in_place_of_a_field_is_not_a_crash(stack, client):
 def test_an_absurd_price_is_a_field_error(stack, client):
     html = client.post("/submit/activity", data=new_activity_form(client, price_amount="1e27")).get_data(as_text=True)
     assert "less than or equal to 10000000" in field_error(html, "price_amount")
+
+
+def test_two_corrections_of_one_contact_each_keep_the_others_part(stack, client):
+    """Edits replace whole fields: a correction adding an e-mail must not put back the phone that
+    another correction, approved meanwhile, changed."""
+    activity_id = live_activity(stack, title="Tennis", contact={"phone": "(718) 231-3239"},
+                                venue={"name": "P.S. 121", "address": "2750 Throop Ave", "lat": 40.866, "lon": -73.851})
+    page = client.get(f"/activities/{activity_id}/correct").get_data(as_text=True)
+    first, second = form_values(page), form_values(page)  # two people open the form at once
+    first.update({"contact_phone": "(718) 231-3240", "venue_address": "2750 Throop Avenue"})
+    decide(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=first)), "approve", "ok")
+    second.update({"contact_email": "info@nyjtl.org", "venue_name": "P.S. 121 The Throop School"})
+    item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=second)))
+    changes = item["payload"]["changes"]
+    assert changes["contact"] == {"phone": "(718) 231-3240", "email": "info@nyjtl.org", "website": None}
+    assert changes["venue"]["address"] == "2750 Throop Avenue" and changes["venue"]["name"] == "P.S. 121 The Throop School"
+    assert {d["field"] for d in item["diff"]} == {"contact", "venue"}

@@ -148,10 +148,17 @@ def correction_body(form: CorrectionForm, activity_id: str, live: dict, places=N
         # "paid, amount unknown" shows as an empty price section: leaving it empty keeps it
         fields["price"] = live["price"]
     shown = _shown_digests(form.shown.data)
-    if shown is not None:  # what the writer changed from what they saw
-        changes = {k: fields[k] for k in EDITABLE if _digest(fields[k]) != shown.get(k)}
-    else:  # a form from before digests (or tampered with): what differs from the live entry
+    if shown is None:  # a form from before digests (or tampered with): what differs from the live entry
         changes = {k: fields[k] for k in EDITABLE if _same(fields[k]) != _same(live.get(k))}
+    else:  # what the writer changed from what they saw, down to a part of a place, price or contact
+        changes = {}
+        for k in EDITABLE:
+            if k in PARTS and all(f"{k}.{part}" in shown for part in PARTS[k]):
+                merged = _changed_parts(k, fields[k], live.get(k), shown)
+                if merged is not _UNCHANGED:
+                    changes[k] = merged
+            elif _digest(fields[k]) != shown.get(k):
+                changes[k] = fields[k]
     base = (form.base_version.data or "").strip()
     return Built(_without_none({"kind": "edit", "activity_id": activity_id, "changes": changes,
                                 "base_version": int(base) if base.isdigit() and len(base) < 16 else None,
@@ -185,9 +192,32 @@ def _numbers_as_floats(value):
     return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+# the fields edited in parts: an edit replaces a whole field, so a part its writer left alone is
+# taken from the live entry (a phone corrected meanwhile by someone else stays corrected)
+PARTS = {"venue": VENUE_KEYS, "price": ("free", "amount", "currency", "period"), "contact": CONTACT_KEYS}
+_UNCHANGED = object()
+
+
+def _changed_parts(field: str, typed: dict | None, live: dict | None, shown: dict):
+    """The live ``field`` with the parts the writer changed from what they saw; None when that
+    leaves nothing; ``_UNCHANGED`` when they changed no part."""
+    typed, live = typed or {}, live or {}
+    changed = [p for p in PARTS[field] if _digest(typed.get(p)) != shown[f"{field}.{p}"]]
+    if not changed:
+        return _UNCHANGED
+    merged = {**live, **{p: typed.get(p) for p in changed}}
+    if field == "venue":  # the point's flag follows the point
+        moved = "lat" in changed or "lon" in changed
+        merged["approximate"] = bool(typed.get("approximate")) if moved else bool(live.get("approximate"))
+    return merged if _same({k: v for k, v in merged.items() if k != "approximate"}) is not None else None
+
+
 def shown_digests(live: dict) -> str:
-    """The ``shown`` field of a correction form showing ``live``."""
-    return json.dumps({k: _digest(live.get(k)) for k in EDITABLE}, separators=(",", ":"))
+    """The ``shown`` field of a correction form showing ``live``: a digest of each field, and of
+    each part of the fields edited in parts."""
+    digests = {k: _digest(live.get(k)) for k in EDITABLE}
+    digests.update({f"{k}.{p}": _digest((live.get(k) or {}).get(p)) for k, parts in PARTS.items() for p in parts})
+    return json.dumps(digests, separators=(",", ":"))
 
 
 def _shown_digests(text: str | None) -> dict | None:
@@ -195,7 +225,7 @@ def _shown_digests(text: str | None) -> dict | None:
         shown = json.loads(text or "")
     except ValueError:
         return None
-    return shown if isinstance(shown, dict) and set(shown) == set(EDITABLE) else None
+    return shown if isinstance(shown, dict) and set(EDITABLE) <= set(shown) else None
 
 
 def _same(value):
