@@ -148,6 +148,24 @@ def test_a_parent_finds_tennis_near_home_narrows_goes_back_and_opens_an_activity
     assert contexts.tile_requests, "the maps asked the configured tile server (127.0.0.1) for tiles"
 
 
+def test_after_back_the_sort_and_distance_controls_say_what_the_results_are(web, page, screenshot):
+    start = web + "/search?q=tennis&where=10469&age=8"
+    page.goto(start)
+    with page.expect_navigation():
+        page.locator("#radius_km").select_option("2")  # applies at once (search.js)
+    with page.expect_navigation():
+        page.locator("#sort").select_option("newest")
+    assert query(page).get("sort") == ["newest"] and query(page).get("radius_km") == ["2"]
+    page.go_back()
+    page.wait_for_selector("#results-h")
+    assert query(page).get("sort", ["best"]) == ["best"] and query(page).get("radius_km") == ["2"]
+    assert page.locator("#sort").input_value() == "best" and page.locator("#radius_km").input_value() == "2"
+    page.go_back()
+    page.wait_for_url(start)
+    assert page.locator("#sort").input_value() == "best" and page.locator("#radius_km").input_value() == "10"
+    screenshot(page, "back-twice")
+
+
 def test_nothing_near_a_place_says_so_and_the_map_still_shows_the_area(web, page, screenshot):
     page.goto(web + "/search?q=tennis&where=10469&age=8&day=sun")  # the city's programmes list no days
     assert total(page) == 0

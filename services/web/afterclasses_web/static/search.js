@@ -19,6 +19,12 @@
     if (searchBox) searchBox.open = true;
   });
 
+  // Back and Forward may show the page as it was left, controls included: a sort changed just
+  // before leaving would then contradict the results. The search controls show the URL's state.
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) document.querySelectorAll("form.search-form, form.sort-form").forEach(function (f) { f.reset(); });
+  });
+
   // a form that came back with mistakes: the summary of them is read out and its links lead on
   var problems = document.getElementById("error-summary");
   if (problems) problems.focus();
