@@ -555,5 +555,6 @@ def test_two_corrections_of_one_contact_each_keep_the_others_part(stack, client)
     item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=second)))
     changes = item["payload"]["changes"]
     assert changes["contact"] == {"phone": "(718) 231-3240", "email": "info@nyjtl.org", "website": None}
-    assert changes["venue"]["address"] == "2750 Throop Avenue" and changes["venue"]["name"] == "P.S. 121 The Throop School"
+    assert (changes["venue"]["address"], changes["venue"]["name"]) == ("2750 Throop Avenue",
+                                                                       "P.S. 121 The Throop School")
     assert {d["field"] for d in item["diff"]} == {"contact", "venue"}
