@@ -108,7 +108,7 @@ def test_nyc_throop_school_is_placed(imported):
         assert record.activity["title"] == "Out of School Time at P.S. 121 THE THROOP SCHOOL"
         assert record.activity["category"] == "education.after-school"
         # the site's own phone; the League runs 31 sites, so it has none of its own
-        assert record.activity["contact"] == {"phone": "(718) 231-3239"} and not record.provider.get("phone")
+        assert record.activity["contact"] == {"phone": "+1 718-231-3239"} and not record.provider.get("phone")
 
 
 def test_nyc_points_come_from_columns_or_location_text(imported):
@@ -189,7 +189,7 @@ def test_moscow_sports_fields(imported):
     assert first.activity["venue"]["address"] == "Москва, Мичуринский проспект, дом 42"
     assert first.activity["venue"]["district"] == "Раменки"
     assert first.provider["name"] == "ГБУ ЦФКиС ЗАО"
-    assert first.activity["contact"] == {"phone": "(916) 418-86-54"}  # the section's own, not the organiser's
+    assert first.activity["contact"] == {"phone": "+7 916 418-86-54"}  # the section's own, not the organiser's
     categories = {
         r.activity["title"]: r.activity["category"] for r in records(imported, "moscow-sports.toml")
     }

@@ -161,6 +161,12 @@ def test_contacts():
     assert p.phone("(718) 234-2655ï¿½") == "(718) 234-2655"
     assert p.phone("718.556.1565          ") == "718.556.1565"
     assert p.phone("  ") is None
+    # in the international format, so that a tel: link dials them from anywhere
+    assert p.international_phone("(718) 234-2655ï¿½", "US") == "+1 718-234-2655"
+    assert p.international_phone("(499) 261-07-11, (499) 261-03-83", "RU") == "+7 499 261-07-11, +7 499 261-03-83"
+    assert p.international_phone("8 (495) 123-45-67 доб. 12", "RU") == "+7 495 123-45-67 ext. 12"
+    assert p.international_phone("ask at the desk: 123", "US") == "ask at the desk: 123"  # kept as written
+    assert p.international_phone("нет", "RU") is None
     assert p.email(" dmsh@mail.ru ") == "dmsh@mail.ru"
     assert p.email("") is None
     with pytest.raises(ParseError):

@@ -9,12 +9,15 @@ that need reference data (the Moscow gazetteer) take a ``ParseContext`` as secon
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import phonenumbers
 
 from afterclasses_ingest.importer.errors import ParseError
 from afterclasses_ingest.importer.gazetteer import Gazetteer, load_gazetteer
@@ -120,6 +123,26 @@ def phone(value: str) -> str | None:
     """A phone cell with mojibake and stray separators removed; None without any digit."""
     value = (text(_PHONE_JUNK.sub("", value)) or "").strip(" ,;/")
     return value if any(ch.isdigit() for ch in value) else None
+
+
+def international_phone(value: str, region: str) -> str | None:
+    """A phone cell as a department of ``region`` (ISO country) writes it, each number in the
+    international format ("(718) 231-3239" → "+1 718-231-3239"), so that a tel: link dials it
+    from anywhere; a piece that is no valid number there is kept as written."""
+    cell = phone(value)
+    if cell is None:
+        return None
+    shown = []
+    for piece in (p.strip() for p in re.split(r"[,;]", cell)):
+        try:
+            number = phonenumbers.parse(piece, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        valid = number is not None and phonenumbers.is_valid_number(number)
+        if piece:
+            shown.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+                         if valid else piece)
+    return ", ".join(shown) or None
 
 
 _EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]+")
@@ -339,6 +362,8 @@ PARSERS: MappingProxyType[str, Parser] = MappingProxyType({
     "point_in_text": _plain(point_in_text),
     "nyc_address": _plain(nyc_address),
     "phone": _plain(phone),
+    "us_phone": _plain(functools.partial(international_phone, region="US")),
+    "ru_phone": _plain(functools.partial(international_phone, region="RU")),
     "email": _plain(email),
     "website": _plain(website),
     "gender": _plain(gender),
