@@ -22,7 +22,16 @@ _KIND_ORDER = {"borough": 0, "neighbourhood": 1, "district": 1, "metro": 2, "zip
 NYC_COUNTIES = {"36005": "Bronx", "36047": "Brooklyn", "36061": "Manhattan", "36081": "Queens",
                 "36085": "Staten Island"}
 _NON_WORD = re.compile(r"[^\w]+")
-_ZIP = re.compile(r"(?<![\w-])(\d{5})(?:-\d{4})?(?![\w-])")
+# a US ZIP code where addresses put it: after the state ("NY 10469"), or ending the address
+# ("2750 Throop Avenue, 10469"); never a house number or a suite ("10469 Boston Rd", "Suite 10001")
+_ZIP_AFTER_STATE = re.compile(r"\b[A-Z]{2},?\s+(\d{5})(?:-\d{4})?(?![\w-])")
+_ZIP_AT_END = re.compile(r"(?:^|[,\s])(\d{5})(?:-\d{4})?\s*(?:,?\s*(?:USA?|United States))?\s*$", re.I)
+
+
+def zip_code(address: str) -> str | None:
+    """The US ZIP code an address ends with or gives after its state, if any."""
+    found = _ZIP_AFTER_STATE.search(address) or _ZIP_AT_END.search(address)
+    return found.group(1) if found else None
 
 
 # Russian → Latin the way Moscow's own English signs spell it (BGN/PCGN-like): "Китай-город" →
@@ -85,14 +94,13 @@ class Places:
         return found[0] if found else None
 
     def venue_point(self, address: str | None, district: str | None) -> Place | None:
-        """Where a venue given without a point roughly is: the ZIP code of its address (the last
-        five digits standing alone: house numbers come first), else its district or neighbourhood
-        named exactly. None rather than a guess."""
-        for code in reversed(_ZIP.findall(address or "")):
-            zips = [p for p in self._by_key.get(code, []) if p.kind == "zip"]
-            if zips:
-                return zips[0]
-        named = self._by_key.get(fold(district or ""), [])
+        """Where a venue given without a point roughly is: the ZIP code of its address, else its
+        district or neighbourhood named exactly. None rather than a guess."""
+        code = zip_code(address or "")
+        zips = [p for p in self._by_key.get(code or "", []) if p.kind == "zip"]
+        if zips:
+            return zips[0]
+        named = next((self._by_key[k] for k in _unprefixed(fold(district or "")) if k in self._by_key), [])
         return min(named, key=lambda p: _KIND_ORDER[p.kind]) if named else None
 
     def suggest(self, text: str, limit: int = 8) -> list[Place]:
@@ -113,8 +121,9 @@ class Places:
         return found[:limit]
 
 
-# what people type before a name: "ZIP 10469", "м. Китай-город", "метро Арбатская" (folded)
-_PREFIXES = ("zip ", "станция метро ", "ст м ", "метро ", "м ")
+# what people type before a name: "ZIP 10469", "м. Китай-город", "метро Арбатская", "район
+# Арбат" (folded)
+_PREFIXES = ("zip ", "станция метро ", "ст м ", "метро ", "м ", "район ", "р н ")
 
 
 def _unprefixed(key: str) -> list[str]:

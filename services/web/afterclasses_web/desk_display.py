@@ -116,7 +116,7 @@ def value_lines(field: str, value) -> list[str]:
         if value.get("lat") is not None:
             point = f"{value['lat']}, {value.get('lon')}"  # every digit: a moved point must show
             if value.get("approximate"):
-                point += " " + gettext("(approximate: the district's point)")
+                point += " " + gettext("(approximate: the area's point, not the address)")
             lines.append(gettext("Point: %(point)s", point=point))
         return lines
     if field == "category":

@@ -558,3 +558,52 @@ def test_two_corrections_of_one_contact_each_keep_the_others_part(stack, client)
     assert (changes["venue"]["address"], changes["venue"]["name"]) == ("2750 Throop Avenue",
                                                                        "P.S. 121 The Throop School")
     assert {d["field"] for d in item["diff"]} == {"contact", "venue"}
+
+
+def test_what_the_form_cannot_show_is_not_reverted_by_a_stale_correction(stack, client):
+    activity_id = live_activity(stack, title="Chess", price={"free": False}, tags=["chess, checkers", "board games"],
+                                venue={"name": "Hall", "lat": 40.87, "lon": -73.85, "approximate": True})
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    editor_edit = stack.ingest_app.test_client().post("/v1/submissions", json={
+        "kind": "edit", "activity_id": activity_id, "changes": {
+            "price": {"free": False, "amount": 40, "currency": "USD", "period": "month"}, "tags": ["chess"],
+            "venue": {"name": "Hall", "lat": 40.866, "lon": -73.851, "approximate": False}}}).get_json()
+    decide(stack, editor_edit["id"], "approve", "ok")
+    values["title"] = "Chess club"
+    item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=values)))
+    assert item["payload"]["changes"] == {"title": "Chess club"}
+
+
+def test_a_new_address_moves_an_approximate_point_and_never_a_precise_one(stack, client):
+    places = stack.web_app.extensions["afterclasses_web"].places
+    bronx, queens = places.resolve("10469"), places.resolve("11434")
+    guessed = live_activity(stack, title="Guessed", venue={"address": "Bronx, NY 10469", "lat": bronx.lat,
+                                                           "lon": bronx.lon, "approximate": True})
+    values = form_values(client.get(f"/activities/{guessed}/correct").get_data(as_text=True))
+    values["venue_address"] = "Jamaica, Queens, NY 11434"
+    venue = review(stack, submission_id(client.post(f"/activities/{guessed}/correct", data=values)))[
+        "payload"]["changes"]["venue"]
+    assert (venue["lat"], venue["lon"], venue["approximate"]) == (queens.lat, queens.lon, True)
+    exact = live_activity(stack, title="Exact", venue={"address": "2750 Throop Ave, 10469", "lat": 40.866,
+                                                       "lon": -73.851})
+    values = form_values(client.get(f"/activities/{exact}/correct").get_data(as_text=True))
+    values["venue_address"] = "2750 Throop Avenue, Bronx, NY 10469"
+    venue = review(stack, submission_id(client.post(f"/activities/{exact}/correct", data=values)))[
+        "payload"]["changes"]["venue"]
+    assert (venue["lat"], venue["lon"], venue["approximate"]) == (40.866, -73.851, False)
+
+
+def test_a_tampered_form_is_a_form_not_a_crash(stack, client):
+    activity_id = live_activity(stack, title="Tennis")
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    values.update({"shown": "[" * 5000, "base_version": "²", "title": "Tennis club"})
+    item = review(stack, submission_id(client.post(f"/activities/{activity_id}/correct", data=values)))
+    assert item["payload"]["changes"] == {"title": "Tennis club"}
+
+
+def test_over_the_limit_an_unknown_activity_is_its_404_page(limited):
+    client = limited.client()
+    for _ in range(2):
+        submission_id(client.post("/submit/activity", data=new_activity_form(client)))
+    page = client.post("/activities/00000000-0000-0000-0000-000000000000/correct", data={"title": "x"})
+    assert page.status_code == 404

@@ -21,7 +21,7 @@ def test_values_read_as_lines_never_json():
     assert display.value_lines("price", {"free": False, "amount": 40, "currency": "USD", "period": "month"}) == [
         "$40 per month"]
     assert display.value_lines("venue", {"name": "P.S. 121", "lat": 40.866081, "lon": -73.85, "approximate": True}) == [
-        "Name: P.S. 121", "Point: 40.866081, -73.85 (approximate: the district's point)"]
+        "Name: P.S. 121", "Point: 40.866081, -73.85 (approximate: the area's point, not the address)"]
     assert display.value_lines("contact", {"phone": "(718) 231-3239", "email": None}) == ["Phone: (718) 231-3239"]
     assert display.value_lines("category", "sports.racket.tennis") == ["Tennis (sports.racket.tennis)"]
     assert display.value_lines("gender", "girls") == ["girls only"]

@@ -69,6 +69,11 @@ def test_every_place_is_listed_once_though_kept_under_two_names(places):
 @pytest.mark.parametrize("address, district, name", [
     ("291 West 231st Street, Bronx, NY 10463", "Kingsbridge", "10463"),
     ("29150 Main St, 10469-1234", None, "10469"),  # a five-digit house number comes first
+    ("10469 Boston Rd, Bronx", None, None),  # a house number is no ZIP code
+    ("Suite 10001, 5 Ave", None, None),
+    ("5 Ave, NY 10469, Apt 11201", None, "10469"),  # after the state
+    ("2750 Throop Ave, Bronx, NY 10469, USA", None, "10469"),
+    ("ул. Арбат, 10", "район Арбат", "Арбат"),
     ("2750 Throop Ave", "Kingsbridge Heights", "Kingsbridge Heights"),
     ("ул. Арбат, 10, 119002", "Арбат", "Арбат"),  # a Moscow postcode is no US ZIP
     ("1 Nowhere Lane", "Nowhere", None),

@@ -69,11 +69,8 @@ class Built:
     session_rows: list[int] = dataclasses.field(default_factory=list)
 
 
-def activity_fields(form: ActivityFieldsForm, places=None) -> tuple[dict, list[int]]:
-    """Every activity field as the form has it (None for blanks) and the rows of the sent sessions.
-    A venue without a point gets the approximate one of its ZIP code or district from ``places``
-    (the gazetteer): citizens rarely know coordinates, and a venue without a point is never found
-    near a place."""
+def activity_fields(form: ActivityFieldsForm) -> tuple[dict, list[int]]:
+    """Every activity field as the form has it (None for blanks) and the rows of the sent sessions."""
     sessions, rows = [], []
     for i, row in enumerate(form.sessions):
         session = {k: _text(row[k].data) for k in SESSION_KEYS}
@@ -89,10 +86,6 @@ def activity_fields(form: ActivityFieldsForm, places=None) -> tuple[dict, list[i
     venue = {k: _number(form[f"venue_{k}"].data, any_decimals=True) if k in ("lat", "lon")
              else _text(form[f"venue_{k}"].data) for k in VENUE_KEYS}
     venue = {k: v for k, v in venue.items() if v is not None} or None
-    if venue and places is not None and venue.get("lat") is None and venue.get("lon") is None:
-        place = places.venue_point(venue.get("address"), venue.get("district"))
-        if place is not None:
-            venue.update(lat=place.lat, lon=place.lon, approximate=True)
     fields = {
         "title": _text(form.title.data),
         "description": _text(form.description.data) or "",
@@ -127,7 +120,8 @@ def _without_none(body: dict) -> dict:
 
 
 def new_activity_body(form: NewActivityForm, places=None) -> Built:
-    fields, rows = activity_fields(form, places)
+    fields, rows = activity_fields(form)
+    fields["venue"] = placed(fields["venue"], None, places)
     body = {"kind": "activity", "activity": _without_none(fields), "provider": _provider(form),
             "submitter": _submitter(form)}
     return Built(_without_none(body), rows)
@@ -139,30 +133,63 @@ def provider_body(form: ProviderForm) -> Built:
 
 
 def correction_body(form: CorrectionForm, activity_id: str, live: dict, places=None) -> Built:
-    """An edit with only the top-level fields that differ from the live entry."""
-    fields, rows = activity_fields(form, places)
-    fields["venue"] = _merged_venue(live.get("venue"), fields["venue"])
+    """An edit with what its writer changed from what the form showed them (a part of a place, a
+    price or a contact on its own), everything else left to the live entry, so a change approved
+    meanwhile is never undone. A form without digests (or tampered with) sends what differs from
+    the live entry."""
+    fields, rows = activity_fields(form)
+    shown = _shown_digests(form.shown.data)
+    changes = _changes_seen(fields, live, shown) if shown is not None else _changes_from_live(form, fields, live)
+    if changes.get("venue"):
+        changes["venue"] = placed(changes["venue"], live.get("venue"), places)
+    base = (form.base_version.data or "").strip()
+    return Built(_without_none({"kind": "edit", "activity_id": activity_id, "changes": changes,
+                                "base_version": int(base) if base.isascii() and base.isdigit() and len(base) < 16
+                                else None,
+                                "submitter": _submitter(form)}), rows)
+
+
+def _changes_seen(fields: dict, live: dict, shown: dict) -> dict:
+    changes = {}
+    for k in EDITABLE:
+        if k in PARTS and all(f"{k}.{part}" in shown for part in PARTS[k]):
+            merged = _changed_parts(k, fields[k], live.get(k), shown)
+            if merged is not _UNCHANGED:
+                changes[k] = merged
+        elif _digest(fields[k]) != shown.get(k):
+            changes[k] = fields[k]
+    return changes
+
+
+def _changes_from_live(form: CorrectionForm, fields: dict, live: dict) -> dict:
+    """What differs from the live entry, minding what the form cannot show."""
+    fields = {**fields, "venue": _merged_venue(live.get("venue"), fields["venue"])}
     if (form.tags.data or "").strip() == _tags_shown(live.get("tags")):
         fields["tags"] = live.get("tags") or []  # the box untouched: a tag with a comma in it stays whole
     if fields["price"] is None and _same(live.get("price")) == {"free": False}:
         # "paid, amount unknown" shows as an empty price section: leaving it empty keeps it
         fields["price"] = live["price"]
-    shown = _shown_digests(form.shown.data)
-    if shown is None:  # a form from before digests (or tampered with): what differs from the live entry
-        changes = {k: fields[k] for k in EDITABLE if _same(fields[k]) != _same(live.get(k))}
-    else:  # what the writer changed from what they saw, down to a part of a place, price or contact
-        changes = {}
-        for k in EDITABLE:
-            if k in PARTS and all(f"{k}.{part}" in shown for part in PARTS[k]):
-                merged = _changed_parts(k, fields[k], live.get(k), shown)
-                if merged is not _UNCHANGED:
-                    changes[k] = merged
-            elif _digest(fields[k]) != shown.get(k):
-                changes[k] = fields[k]
-    base = (form.base_version.data or "").strip()
-    return Built(_without_none({"kind": "edit", "activity_id": activity_id, "changes": changes,
-                                "base_version": int(base) if base.isdigit() and len(base) < 16 else None,
-                                "submitter": _submitter(form)}), rows)
+    return {k: fields[k] for k in EDITABLE if _same(fields[k]) != _same(live.get(k))}
+
+
+def placed(venue: dict | None, live: dict | None, places) -> dict | None:
+    """A venue with a point: citizens rarely know coordinates, and a venue without one is never
+    found near a place. The gazetteer's point of its ZIP code or district (``places``) is taken,
+    flagged approximate, when the venue has none, or when its address or district changed while
+    its approximate point stayed; an approximate point the new address cannot replace is dropped
+    rather than left in the old area."""
+    if venue is None or places is None:
+        return venue
+    live = live or {}
+    point = (venue.get("lat"), venue.get("lon"))
+    moved_text = (venue.get("address"), venue.get("district")) != (live.get("address"), live.get("district"))
+    stale = venue.get("approximate") and moved_text and point == (live.get("lat"), live.get("lon"))
+    if point[0] is not None and not stale:
+        return venue
+    found = places.venue_point(venue.get("address"), venue.get("district"))
+    if found is not None:
+        return {**venue, "lat": found.lat, "lon": found.lon, "approximate": True}
+    return {**venue, "lat": None, "lon": None, "approximate": False} if stale else venue
 
 
 def _merged_venue(live: dict | None, typed: dict | None) -> dict | None:
@@ -184,11 +211,12 @@ def _digest(value) -> str:
 
 
 def _numbers_as_floats(value):
-    # a stored 7 and a typed 7.0 are the same age
+    # a stored 7 and a typed 7.0 are the same age; sessions in another order, the same week
     if isinstance(value, dict):
         return {k: _numbers_as_floats(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_numbers_as_floats(v) for v in value]
+        items = [_numbers_as_floats(v) for v in value]
+        return sorted(items, key=json.dumps) if all(isinstance(v, dict) for v in items) else items
     return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
@@ -206,24 +234,27 @@ def _changed_parts(field: str, typed: dict | None, live: dict | None, shown: dic
     if not changed:
         return _UNCHANGED
     merged = {**live, **{p: typed.get(p) for p in changed}}
-    if field == "venue":  # the point's flag follows the point
+    if field == "venue":  # the point's flag follows the point: one the writer typed is theirs
         moved = "lat" in changed or "lon" in changed
-        merged["approximate"] = bool(typed.get("approximate")) if moved else bool(live.get("approximate"))
+        merged["approximate"] = False if moved else bool(live.get("approximate"))
     return merged if _same({k: v for k, v in merged.items() if k != "approximate"}) is not None else None
 
 
 def shown_digests(live: dict) -> str:
     """The ``shown`` field of a correction form showing ``live``: a digest of each field, and of
-    each part of the fields edited in parts."""
-    digests = {k: _digest(live.get(k)) for k in EDITABLE}
-    digests.update({f"{k}.{p}": _digest((live.get(k) or {}).get(p)) for k, parts in PARTS.items() for p in parts})
+    each part of the fields edited in parts, as the form itself reads them back — so an untouched
+    field is unchanged whatever the form cannot show (a keyword with a comma, "paid" without an
+    amount, an approximate point)."""
+    fields, _ = activity_fields(CorrectionForm(formdata=None, data=_prefill_fields(live), meta={"csrf": False}))
+    digests = {k: _digest(fields[k]) for k in EDITABLE}
+    digests.update({f"{k}.{p}": _digest((fields[k] or {}).get(p)) for k, parts in PARTS.items() for p in parts})
     return json.dumps(digests, separators=(",", ":"))
 
 
 def _shown_digests(text: str | None) -> dict | None:
     try:
         shown = json.loads(text or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # not ours: a nesting no form makes
         return None
     return shown if isinstance(shown, dict) and set(EDITABLE) <= set(shown) else None
 
@@ -241,11 +272,13 @@ def _same(value):
 
 
 def prefill(live: dict) -> dict:
-    """Form data showing a live activity."""
+    """Form data showing a live activity, with the version and the digests of what it shows."""
+    return {**_prefill_fields(live), "base_version": str(live.get("version") or ""), "shown": shown_digests(live)}
+
+
+def _prefill_fields(live: dict) -> dict:
     price, venue = live.get("price") or {}, live.get("venue") or {}
     data = {
-        "base_version": str(live.get("version") or ""),
-        "shown": shown_digests(live),
         "title": live.get("title") or "",
         "category": live.get("category") or "",
         "description": live.get("description") or "",

@@ -11,6 +11,7 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext, lazy_gettext
+from werkzeug.exceptions import NotFound
 
 from afterclasses_web import forms, web
 from afterclasses_web.clients import ServiceDown, is_id
@@ -112,7 +113,10 @@ def _too_many(exc):
     live = None
     if form_class is forms.CorrectionForm:
         activity_id = request.view_args["activity_id"]
-        live = _live_or_keep(activity_id, form) or {"id": activity_id, "title": form.title.data or ""}
+        try:
+            live = _live_or_keep(activity_id, form) or {"id": activity_id, "title": form.title.data or ""}
+        except NotFound:  # no such activity: its page, not a crash inside this handler
+            return error_page(404)
     return _page(form, 429, live=live)
 
 
