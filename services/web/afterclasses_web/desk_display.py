@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask_babel import format_datetime, gettext, lazy_gettext
 
+from afterclasses_web.i18n import current_lang
 from afterclasses_web.pages import DAY_NAMES_LONG, WEEKDAYS, category_label, number, price
 
 KINDS = {"activity": lazy_gettext("New activity"), "provider": lazy_gettext("New provider"),
@@ -120,7 +121,7 @@ def value_lines(field: str, value) -> list[str]:
             lines.append(gettext("Point: %(point)s", point=point))
         return lines
     if field == "category":
-        name = category_label(value)
+        name = category_label(value, current_lang())
         return [f"{name} ({value})" if name != value else str(value)]
     if field == "gender":
         return [str(GENDERS.get(value, value))]

@@ -157,8 +157,8 @@ def test_new_activity_round_trip(stack, client):
 
 def test_the_form_is_labelled_for_everyone(client):
     html = client.get("/submit/activity").get_data(as_text=True)
-    ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html)
-    controls = [i for i in ids if i not in ("csrf_token", "submission_key")]  # hidden
+    ids = re.findall(r'<(?:input(?![^>]*type="hidden")|select|textarea)[^>]*\bid="([^"]+)"', html)
+    controls = [i for i in ids if i != "csrf_token"]
     assert "title" in controls and "sessions-0-weekday" in controls and "provider_website" in controls
     for control in controls:
         assert f'<label for="{control}"' in html, f"{control} has no label"
@@ -456,6 +456,17 @@ def test_the_follow_page_shows_the_editors_decision(stack, client):
     assert "Waiting for review" not in html
 
 
+def test_the_follow_page_of_a_correction_names_the_activity_and_leads_back_to_it(stack, client):
+    activity_id = live_activity(stack, title="Junior tennis")
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    values["age_max"] = "14"
+    sub_id = submission_id(client.post(f"/activities/{activity_id}/correct", data=values))
+    decide(stack, sub_id, "reject", "The League says 12.")
+    html = client.get(f"/submissions/{sub_id}").get_data(as_text=True)
+    assert f'<a href="/activities/{activity_id}">Junior tennis</a>' in html
+    assert f'href="/activities/{activity_id}/correct"' in html
+
+
 def test_invisible_characters_are_dropped_from_what_is_sent(stack, client):
     form = new_activity_form(client, title="Chess\x00 club\u202e", submitter_name="Ann\u200b", submitter_email="")
     item = review(stack, submission_id(client.post("/submit/activity", data=form)))
@@ -607,3 +618,20 @@ def test_over_the_limit_an_unknown_activity_is_its_404_page(limited):
         submission_id(client.post("/submit/activity", data=new_activity_form(client)))
     page = client.post("/activities/00000000-0000-0000-0000-000000000000/correct", data={"title": "x"})
     assert page.status_code == 404
+
+
+def test_an_activity_added_from_its_organisations_page_is_theirs(stack, client):
+    page = client.get("/submit/provider").get_data(as_text=True)
+    sub_id = submission_id(client.post("/submit/provider", data={**form_values(page),
+                                                                  "provider_name": "Bronx Chess Club"}))
+    provider_id = decide(stack, sub_id, "approve", "ok")["result_id"]
+    link = re.search(r'href="([^"]*/submit/activity\?provider=[^"]+)"',
+                     client.get(f"/providers/{provider_id}").get_data(as_text=True)).group(1).replace("&amp;", "&")
+    page = client.get(link).get_data(as_text=True)
+    assert "Bronx Chess Club" in page and 'id="provider_name"' not in page  # no second organisation to type
+    form = {**form_values(page), "title": "Chess for beginners", "category": "sports.mind"}
+    item = review(stack, submission_id(client.post("/submit/activity", data=form)))
+    assert item["payload"]["provider_id"] == provider_id and item["payload"].get("provider") is None
+    # an id that names no organisation: the usual fields
+    page = client.get("/submit/activity?provider=00000000-0000-0000-0000-000000000000").get_data(as_text=True)
+    assert 'id="provider_name"' in page

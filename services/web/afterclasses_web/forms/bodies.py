@@ -122,8 +122,9 @@ def _without_none(body: dict) -> dict:
 def new_activity_body(form: NewActivityForm, places=None) -> Built:
     fields, rows = activity_fields(form)
     fields["venue"] = placed(fields["venue"], None, places)
-    body = {"kind": "activity", "activity": _without_none(fields), "provider": _provider(form),
-            "submitter": _submitter(form)}
+    provider_id = (form.provider_id.data or "").strip() or None
+    body = {"kind": "activity", "activity": _without_none(fields), "submitter": _submitter(form),
+            **({"provider_id": provider_id} if provider_id else {"provider": _provider(form)})}
     return Built(_without_none(body), rows)
 
 

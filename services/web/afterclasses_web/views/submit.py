@@ -42,9 +42,26 @@ def _limit(view):
 @_limit
 def new_activity():
     form = forms.NewActivityForm()
+    if request.method == "GET":
+        form.provider_id.data = request.args.get("provider", "")
+    runner = _known_provider(form)
     if request.method == "POST":
-        return _send(form, lambda: forms.new_activity_body(form, web().places), lambda status: _page(form, status))
-    return _page(form)
+        return _send(form, lambda: forms.new_activity_body(form, web().places),
+                     lambda status: _page(form, status, provider=runner))
+    return _page(form, provider=runner)
+
+
+def _known_provider(form: forms.NewActivityForm) -> dict | None:
+    """The catalog's organisation the new activity is for (``provider_id``), or None: the form
+    then asks for one. An id that names none is dropped."""
+    provider_id = (form.provider_id.data or "").strip()
+    if not provider_id:
+        return None
+    reply = web().ingest.provider(provider_id) if is_id(provider_id) else None
+    if reply is None or not reply.ok:
+        form.provider_id.data = ""
+        return None
+    return reply.body
 
 
 @bp.route("/submit/provider", methods=["GET", "POST"])
@@ -88,7 +105,11 @@ def submitted(submission_id: str):
     reply = web().ingest.submission(submission_id)
     if not reply.ok:
         abort(404)
-    return render_template("submit/submitted.html", sub=reply.body, kinds=KINDS, when=_when)
+    sub, target = reply.body, None
+    if sub.get("kind") == "edit" and sub.get("target_id"):  # which activity it corrects
+        entry = web().ingest.activity(sub["target_id"])
+        target = entry.body if entry.ok and entry.body.get("status") == "published" else None
+    return render_template("submit/submitted.html", sub=sub, target=target, kinds=KINDS, when=_when)
 
 
 def _when(iso: str | None) -> str:
@@ -159,10 +180,10 @@ def _send(form: forms.SubmissionForm, build, again):
     return again(422 if reply.status == 422 else 400)
 
 
-def _page(form: forms.SubmissionForm, status: int = 200, live: dict | None = None):
+def _page(form: forms.SubmissionForm, status: int = 200, live: dict | None = None, provider: dict | None = None):
     template = {forms.NewActivityForm: "submit/activity.html", forms.ProviderForm: "submit/provider.html",
                 forms.CorrectionForm: "submit/correct.html"}[type(form)]
     if isinstance(form, forms.ActivityFieldsForm):
         form.pad_sessions(blank=2 if live is not None else 1)
-    return render_template(template, form=form, errors=forms.error_summary(form), live=live,
+    return render_template(template, form=form, errors=forms.error_summary(form), live=live, provider=provider,
                            legends=forms.GROUP_LEGENDS, group_anchor=forms.group_anchor), status
