@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -111,6 +112,20 @@ def ago(iso: str | None) -> str:
     return ngettext("%(num)s day ago", "%(num)s days ago", days)
 
 
+def phone_links(text: str | None) -> list[tuple[str, str | None]]:
+    """Each number of a phone cell ("+7 499 261-07-11, +7 499 261-03-83") with its tel: target;
+    None for a piece with no number to dial ("ask at the desk")."""
+    links = []
+    for piece in (p.strip() for p in re.split(r"[,;]", text or "")):
+        if piece:
+            dialled = re.sub(r"[^\d+]", "", _EXTENSION.sub("", piece))
+            links.append((piece, f"tel:{dialled}" if sum(c.isdigit() for c in dialled) >= 5 else None))
+    return links
+
+
+_EXTENSION = re.compile(r"(?i)\s*(ext\.?|x|доб\.?)\s*\d+\s*$")  # dialled after the call connects
+
+
 def language_name(code: str) -> str:
     """"en" → "English" / "английский", in the page's language."""
     from flask_babel import get_locale
@@ -174,7 +189,8 @@ def _init_timing(app: Flask) -> None:
 
 def _init_templates(app: Flask) -> None:
     app.jinja_env.filters.update(distance=distance, ages=ages, price=price, schedule=schedule, weekly=weekly,
-                                 ago=ago, number=number, language_name=language_name, clean=clean_text)
+                                 ago=ago, number=number, language_name=language_name, clean=clean_text,
+                                 phone_links=phone_links)
     app.jinja_env.globals.update(category_label=category_label, day_names=DAY_NAMES, weekdays=WEEKDAYS,
                                  taxonomy=taxonomy, url_with=url_with, facet_link=facet_link,
                                  query_suffix=query_suffix)

@@ -41,9 +41,9 @@ def assert_inert(html: str, where: str) -> None:
 def test_script_payloads_in_every_text_field_render_as_text(stack, client):
     text_fields = ["title", "description", "tags", "accessibility", "venue_name", "venue_address",
                    "venue_district", "venue_city", "provider_name", "provider_phone", "provider_address",
-                   "submitter_name"]
+                   "submitter_name", "contact_phone"]
     form = new_activity_form(client, **{name: f"{name} {PAYLOAD}" for name in text_fields},
-                             provider_website="javascript:alert(1)")
+                             provider_website="javascript:alert(1)", contact_website="javascript:alert(2)")
     sub_id = submission_id(client.post("/submit/activity", data=form))
     activity_id = decide(stack, sub_id, "approve", f"note {PAYLOAD}")["result_id"]
     stack.sync()
@@ -65,9 +65,9 @@ def test_script_payloads_in_every_text_field_render_as_text(stack, client):
         assert_inert(html, where)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, f"the payload is not shown as text on {where}"
     activity = client.get(pages["activity"]).get_data(as_text=True)
-    for name in ("description", "accessibility", "venue_name", "venue_address", "provider_phone"):
+    for name in ("description", "accessibility", "venue_name", "venue_address", "provider_phone", "contact_phone"):
         assert f"{name} &lt;script&gt;" in activity, name
-    assert "javascript:alert(1)" in activity  # shown, as text
+    assert "javascript:alert(1)" in activity and "javascript:alert(2)" in activity  # shown, as text
 
 
 def test_payloads_sent_back_with_errors_stay_text(stack, client):

@@ -70,3 +70,11 @@ def test_workers_starting_at_once_share_one_development_secret(tmp_path):
 
 def test_a_price_beyond_number_formatting_is_still_said(ctx):
     assert pages.price({"price": {"free": False, "amount": 1e27, "currency": "USD"}}) == "1e+27 USD"
+
+
+def test_each_number_of_a_phone_cell_dials_on_its_own(ctx):
+    assert pages.phone_links("+7 499 261-07-11, +7 499 261-03-83") == [
+        ("+7 499 261-07-11", "tel:+74992610711"), ("+7 499 261-03-83", "tel:+74992610383")]
+    assert pages.phone_links("+1 718-231-3239 ext. 12") == [("+1 718-231-3239 ext. 12", "tel:+17182313239")]
+    assert pages.phone_links("ask at the desk") == [("ask at the desk", None)]
+    assert pages.phone_links(None) == []
