@@ -80,7 +80,7 @@ def set_password(store: CatalogStore, username: str, password: str) -> None:
     check_password_rules(password)
     hashed = hash_password(password)
     with store.transaction() as tx:
-        if not tx.update_editor(name, password_hash=hashed):
+        if not tx.update_editor(name, password_hash=hashed, failed_signins=0, signin_blocked_until=None):
             raise NotFound(f"No editor {name}.")
         tx.delete_tokens_of(name)
 
@@ -101,10 +101,7 @@ def set_disabled(store: CatalogStore, username: str, disabled: bool = True) -> N
 def check_password(store: CatalogStore, username: str, password: str) -> dict | None:
     """The enabled account with this username and password, else None — after the same work in
     every case (unknown name, disabled account, wrong password)."""
-    try:
-        name = normalise_username(username)
-    except DomainError:
-        name = None
+    name = _name_or_none(username)
     account = None
     if name is not None:
         with store.reading() as tx:
@@ -119,18 +116,50 @@ def check_password(store: CatalogStore, username: str, password: str) -> dict | 
 def sign_in(store: CatalogStore, username: str, password: str, lifetime: dt.timedelta,
             now: Clock = utcnow) -> dict | None:
     """A new session token (valid for ``lifetime``) for the right username and password; None
-    for anything else (see :func:`check_password`)."""
-    account = check_password(store, username, password)
-    if account is None:
-        return None
-    name = account["username"]
-    token = secrets.token_urlsafe(32)
+    for anything else (see :func:`check_password`), and while the account's sign-in waits.
+
+    After FREE_FAILURES wrong passwords in a row each further one doubles the wait (2 s, 4 s, …
+    MAX_WAIT): guessing is slowed to a crawl whoever calls the API, while an editor's typo costs
+    nothing. Attempts during a wait are refused unchecked and do not lengthen it. The answer is
+    the same generic None, so the wait tells nobody which names exist.
+    """
     at = now()
-    expires_at = at + lifetime
+    account = check_password(store, username, password)
     with store.transaction() as tx:
+        current = tx.get_editor(account["username"] if account else _name_or_none(username) or "")
+        if current is None:
+            return None
+        if current["signin_blocked_until"] is not None and current["signin_blocked_until"] > at:
+            return None
+        if account is None:
+            failures = current["failed_signins"] + 1
+            tx.update_editor(current["username"], failed_signins=failures, signin_blocked_until=_wait(failures, at))
+            return None
+        name = account["username"]
+        if current["failed_signins"]:
+            tx.update_editor(name, failed_signins=0, signin_blocked_until=None)
+        token = secrets.token_urlsafe(32)
+        expires_at = at + lifetime
         tx.delete_expired_tokens(at)  # housekeeping: sessions nobody signed out of
         tx.add_token(token, name, account["roles"], at, expires_at=expires_at, editor=name)
     return {"token": token, "expires_at": iso(expires_at), "name": name, "roles": sorted(account["roles"])}
+
+
+FREE_FAILURES = 5
+MAX_WAIT = dt.timedelta(minutes=15)
+
+
+def _wait(failures: int, at: dt.datetime) -> dt.datetime | None:
+    if failures <= FREE_FAILURES:
+        return None
+    return at + min(MAX_WAIT, dt.timedelta(seconds=2 ** min(failures - FREE_FAILURES, 20)))
+
+
+def _name_or_none(username: str) -> str | None:
+    try:
+        return normalise_username(username)
+    except DomainError:
+        return None
 
 
 def sign_out(store: CatalogStore, token: str) -> bool:

@@ -70,6 +70,42 @@ def test_wrong_name_or_password_get_one_generic_answer(client, carol, username, 
         assert resp.status_code == 422  # missing fields: says nothing about accounts either
 
 
+def test_wrong_passwords_in_a_row_make_the_next_sign_in_wait(store, carol):
+    """Ingest's own limit, whoever calls its API: typos are free, guessing is slowed to a crawl."""
+    clock = [utcnow()]
+
+    def now():
+        return clock[0]
+
+    def attempt(password):
+        return accounts.sign_in(store, "carol", password, dt.timedelta(hours=1), now=now)
+
+    for _ in range(accounts.FREE_FAILURES):
+        assert attempt("wrong password") is None
+    assert attempt(PASSWORD) is not None  # five typos, then the right one: no wait, and the count restarts
+    for _ in range(accounts.FREE_FAILURES + 3):
+        clock[0] += dt.timedelta(minutes=1)  # past each wait so far
+        assert attempt("wrong password") is None
+    with store.reading() as tx:
+        account = tx.get_editor("carol")
+    assert account["failed_signins"] == accounts.FREE_FAILURES + 3
+    assert account["signin_blocked_until"] == clock[0] + dt.timedelta(seconds=8)
+    assert attempt(PASSWORD) is None  # waiting: even the right password is refused, unchecked
+    with store.reading() as tx:
+        assert tx.get_editor("carol")["failed_signins"] == accounts.FREE_FAILURES + 3  # not lengthened
+    clock[0] += dt.timedelta(seconds=9)
+    assert attempt(PASSWORD) is not None
+    with store.reading() as tx:
+        assert tx.get_editor("carol")["failed_signins"] == 0
+    for _ in range(40):  # the wait never exceeds MAX_WAIT
+        clock[0] += accounts.MAX_WAIT
+        attempt("wrong password")
+    with store.reading() as tx:
+        assert tx.get_editor("carol")["signin_blocked_until"] - clock[0] == accounts.MAX_WAIT
+    accounts.set_password(store, "carol", "a brand new password")  # an operator's reset starts afresh
+    assert attempt("a brand new password") is not None
+
+
 def test_an_unknown_name_costs_a_password_check_too(store, carol, monkeypatch):
     checked = []
     real = accounts.check_password_hash

@@ -293,7 +293,9 @@ class Tx:
         row = self.conn.execute(select(editors).where(editors.c.username == username)).mappings().first()
         if row is None:
             return None
-        return {**row, "roles": set(row["roles"].split()), "created_at": utc(row["created_at"])}
+        blocked = row["signin_blocked_until"]
+        return {**row, "roles": set(row["roles"].split()), "created_at": utc(row["created_at"]),
+                "signin_blocked_until": utc(blocked) if blocked else None}
 
     def add_editor(self, username: str, password_hash: str, roles: Iterable[str], at: dt.datetime) -> None:
         self.conn.execute(insert(editors), [{"username": username, "password_hash": password_hash,
@@ -301,7 +303,8 @@ class Tx:
                                              "disabled": False}])
 
     def update_editor(self, username: str, **values) -> bool:
-        """Change ``password_hash`` or ``disabled`` of an account; False when there is none."""
+        """Change ``password_hash``, ``disabled`` or the sign-in backoff of an account; False when
+        there is none."""
         res = self.conn.execute(update(editors).where(editors.c.username == username).values(**values))
         return res.rowcount == 1
 

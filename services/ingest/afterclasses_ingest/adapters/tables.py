@@ -136,5 +136,8 @@ editors = Table(
     Column("roles", String(200), nullable=False),  # space-separated, e.g. "editor"
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
+    # wrong passwords in a row, and until when the next sign-in waits (accounts.sign_in)
+    Column("failed_signins", Integer, nullable=False, default=0, server_default="0"),
+    Column("signin_blocked_until", DateTime(timezone=True)),
 )
 
