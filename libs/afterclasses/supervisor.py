@@ -149,7 +149,8 @@ def _wait_ready(children: list[Child], timeout: float = 60) -> None:
             continue
         while time.monotonic() < deadline:
             try:
-                if requests.get(child.url + "/readyz", timeout=1).ok:
+                # the web's /readyz asks the APIs in turn: busy indexing, that can take a second
+                if requests.get(child.url + "/readyz", timeout=5).ok:
                     break
             except requests.RequestException:
                 pass

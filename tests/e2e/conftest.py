@@ -78,5 +78,8 @@ def stack(tmp_path_factory, stack_env):
     stack.wait_until(lambda: requests.get(stack.url("search") + "/v1/search?per_page=1", timeout=2)
                      .json().get("total", 0) >= 3300, timeout=180, what="the real data to be searchable")
     stack.ready_after = time.monotonic() - started
+    # and, as a user sees it, the product says so with its URLs (once every service answers /readyz)
+    stack.wait_until(lambda: "Press Ctrl+C to stop." in stack.output.read_text(), timeout=90,
+                     what="`afterclasses run` to print its URLs")
     yield stack
     stack.stop()
