@@ -87,9 +87,9 @@ class Places:
         key = fold(text)
         if not key:
             return None
-        exact = next((self._by_key[k] for k in _unprefixed(key) if k in self._by_key), None)
+        exact = self._exact(key)
         if exact:
-            return min(exact, key=lambda p: _KIND_ORDER[p.kind])
+            return exact
         found = self.suggest(text, limit=1)
         return found[0] if found else None
 
@@ -100,7 +100,12 @@ class Places:
         zips = [p for p in self._by_key.get(code or "", []) if p.kind == "zip"]
         if zips:
             return zips[0]
-        named = next((self._by_key[k] for k in _unprefixed(fold(district or "")) if k in self._by_key), [])
+        return self._exact(fold(district or ""))
+
+    def _exact(self, key: str) -> Place | None:
+        """The place named ``key`` (folded), with or without a kind prefix; a borough before a
+        neighbourhood or district, before a metro station, before a ZIP code."""
+        named = next((self._by_key[k] for k in _unprefixed(key) if k in self._by_key), None)
         return min(named, key=lambda p: _KIND_ORDER[p.kind]) if named else None
 
     def suggest(self, text: str, limit: int = 8) -> list[Place]:

@@ -120,13 +120,13 @@ def sign_in(store: CatalogStore, username: str, password: str, lifetime: dt.time
 
     After FREE_FAILURES wrong passwords in a row each further one doubles the wait (2 s, 4 s, …
     MAX_WAIT): guessing is slowed to a crawl whoever calls the API, while an editor's typo costs
-    nothing. Attempts during a wait are refused unchecked and do not lengthen it. The answer is
+    nothing. Attempts during a wait are refused whatever the password and do not lengthen it. The answer is
     the same generic None, so the wait tells nobody which names exist.
     """
     at = now()
     account = check_password(store, username, password)
     with store.transaction() as tx:
-        current = tx.get_editor(account["username"] if account else _name_or_none(username) or "")
+        current = tx.get_editor(_name_or_none(username) or "")
         if current is None:
             return None
         if current["signin_blocked_until"] is not None and current["signin_blocked_until"] > at:

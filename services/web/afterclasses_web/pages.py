@@ -112,6 +112,11 @@ def ago(iso: str | None) -> str:
     return ngettext("%(num)s day ago", "%(num)s days ago", days)
 
 
+def web_link(url: str | None) -> str | None:
+    """A website worth linking to: http(s) only (anything else is shown as text, never a link)."""
+    return url if url and url.startswith(("http://", "https://")) else None
+
+
 def phone_links(text: str | None) -> list[tuple[str, str | None]]:
     """Each number of a phone cell ("+7 499 261-07-11, +7 499 261-03-83") with its tel: target;
     None for a piece with no number to dial ("ask at the desk")."""
@@ -190,7 +195,7 @@ def _init_timing(app: Flask) -> None:
 def _init_templates(app: Flask) -> None:
     app.jinja_env.filters.update(distance=distance, ages=ages, price=price, schedule=schedule, weekly=weekly,
                                  ago=ago, number=number, language_name=language_name, clean=clean_text,
-                                 phone_links=phone_links)
+                                 phone_links=phone_links, web_link=web_link)
     app.jinja_env.globals.update(category_label=category_label, day_names=DAY_NAMES, weekdays=WEEKDAYS,
                                  taxonomy=taxonomy, url_with=url_with, facet_link=facet_link,
                                  query_suffix=query_suffix)

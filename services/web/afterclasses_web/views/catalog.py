@@ -7,6 +7,7 @@ from afterclasses import taxonomy
 from afterclasses_web import web
 from afterclasses_web.clients import is_id
 from afterclasses_web.i18n import current_lang
+from afterclasses_web.pages import web_link
 from afterclasses_web.views.search import results
 
 bp = Blueprint("catalog", __name__)
@@ -102,7 +103,7 @@ def json_ld(doc: dict) -> dict:
             "@type": "Organization", "name": provider.get("name"),
             "telephone": contact.get("phone") or provider.get("phone"),
             "email": contact.get("email") or provider.get("email"),
-            "url": _web_link(contact.get("website")) or _web_link(provider.get("website"))}.items() if v}
+            "url": web_link(contact.get("website")) or web_link(provider.get("website"))}.items() if v}
     if doc.get("age_min") is not None or doc.get("age_max") is not None:
         ld["audience"] = {k: v for k, v in {"@type": "PeopleAudience", "suggestedMinAge": doc.get("age_min"),
                                             "suggestedMaxAge": doc.get("age_max")}.items() if v is not None}
@@ -111,8 +112,3 @@ def json_ld(doc: dict) -> dict:
                         "priceCurrency": price.get("currency")}
         ld["offers"] = {k: v for k, v in ld["offers"].items() if v is not None}
     return ld
-
-
-def _web_link(url: str | None) -> str | None:
-    """A website worth linking to: http(s) only (the page shows anything else as text)."""
-    return url if url and url.startswith(("http://", "https://")) else None

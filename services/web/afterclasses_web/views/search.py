@@ -90,6 +90,11 @@ class Criteria:
         return int(self.age) if self.age is not None and self.age.is_integer() else self.age
 
     @property
+    def radius_chosen(self) -> bool:
+        """Whether the parent chose a distance other than the default (the form keeps it)."""
+        return self.where.has_point and self.radius_km != DEFAULT_RADIUS
+
+    @property
     def filtered(self) -> bool:
         """Whether a facet or the price narrows the search (beyond what, where and age)."""
         return self.free is not None or any(self.facets.values())
@@ -177,7 +182,7 @@ def results(category_page: str | None = None):
 
 def _results_page(criteria: Criteria, result: dict | None, category_page: str | None, **extra) -> str:
     return render_template("results.html", c=criteria, result=result, category_page=category_page,
-                           radii=RADII, default_radius=DEFAULT_RADIUS, sorts=SORTS, per_page=PER_PAGE,
+                           radii=RADII, sorts=SORTS, per_page=PER_PAGE,
                            **{"errors": {}, "points": "[]", **extra})
 
 
