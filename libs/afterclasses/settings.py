@@ -13,6 +13,11 @@ from pathlib import Path
 ENV_PREFIX = "AFTERCLASSES_"
 
 
+def _default_datasets_dir() -> str:
+    # a checkout sits beside the shared data: <checkout>/../shared/data
+    return str(Path(__file__).resolve().parents[2].parent / "shared" / "data")
+
+
 def _convert(raw: str, kind: typing.Any, name: str):
     if kind is bool:
         lowered = raw.strip().lower()
@@ -47,6 +52,9 @@ class Settings:
     ingest_port: int = 8001
     search_port: int = 8002
     notify_port: int = 8003
+    # the departments' files the shipped mappings read, and the gazetteer of places (ZIPs,
+    # districts, metro) under <datasets_dir>/gazetteer
+    datasets_dir: str = dataclasses.field(default_factory=_default_datasets_dir)
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None, **overrides):

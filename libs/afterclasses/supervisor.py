@@ -157,8 +157,23 @@ def _wait_ready(children: list[Child], timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
+def missing_datasets(settings: Settings) -> str | None:
+    """Why the real datasets cannot be used, or None. Without them the catalog would start empty
+    and the "where" box would know no place, yet every health check would pass."""
+    root = Path(settings.datasets_dir)
+    if not (root / "gazetteer").is_dir():
+        return (f"The real datasets are not in {root.resolve()} (no gazetteer/ there). A checkout looks for them "
+                f"beside itself, in ../shared/data; elsewhere, say where they are: "
+                f"AFTERCLASSES_DATASETS_DIR=/path/to/shared/data make run")
+    return None
+
+
 def run_embedded(import_data: bool = True) -> int:
     settings = Settings.from_env()
+    problem = missing_datasets(settings)
+    if problem:
+        print(problem, file=sys.stderr, flush=True)
+        return 2
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     prepare(import_data)

@@ -71,3 +71,16 @@ def test_a_web_master_killed_with_9_comes_back_and_leaves_no_worker_behind(tmp_p
         time.sleep(0.2)
     assert all(gone(p) for p in everything), [cmdline(p) for p in everything if not gone(p)]
     stack.data_dir_log.close()
+
+
+def test_without_the_real_datasets_run_says_where_it_looked_and_stops(tmp_path):
+    # a checkout away from ../shared/data would otherwise start empty, know no place, and look healthy
+    stack = Stack(tmp_path / "var", tmp_path / "no-such-datasets")
+    stack.start()
+    try:
+        assert stack.proc.wait(timeout=30) == 2
+    finally:
+        stack.stop()
+    output = stack.output.read_text()
+    assert "no-such-datasets" in output and "AFTERCLASSES_DATASETS_DIR=" in output
+    assert not (tmp_path / "var" / "ingest.db").exists()

@@ -7,15 +7,9 @@ from pathlib import Path
 from afterclasses.settings import Settings
 
 
-def _default_datasets_dir() -> str:
-    # a checkout sits beside the shared data: <root>/../shared/data
-    return str(Path(__file__).resolve().parents[3].parent / "shared" / "data")
-
-
 @dataclasses.dataclass(frozen=True)
 class IngestSettings(Settings):
     database_url: str = ""  # default: sqlite:///<data_dir>/ingest.db
-    datasets_dir: str = dataclasses.field(default_factory=_default_datasets_dir)
     relay_interval: float = 0.2  # seconds between outbox scans when idle
     relay_batch: int = 1000
     editor_session_hours: float = 12.0  # lifetime of an editor's sign-in (bearer token)

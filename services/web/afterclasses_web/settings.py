@@ -20,7 +20,6 @@ class WebSettings(Settings):
     # Map tiles; the page still works (list, markers on a blank map) when they cannot load.
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
-    datasets_dir: str = "../shared/data"  # for the gazetteer of places (ZIPs, districts, metro)
     # per client address, for citizens' forms: submissions accepted, and attempts of any outcome
     # (a form sent back with mistakes costs only an attempt)
     submit_rate_limit: str = "10 per hour;30 per day"
