@@ -71,6 +71,8 @@ class DecisionSchema(StrictSchema):
     # an edit written against an older version of the entry is applied only when the editor,
     # having seen the diff against the live entry, says so
     force = fields.Boolean(load_default=False)
+    # the editor checked the activity with its provider or another source: it reads "verified today"
+    verified = fields.Boolean(load_default=False)
 
 
 class RejectionSchema(StrictSchema):

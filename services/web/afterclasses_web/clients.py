@@ -126,9 +126,10 @@ class IngestClient(ServiceClient):
     def review(self, token: str, submission_id: str) -> Reply:
         return self.call("GET", f"/v1/review/{quote(submission_id, safe='')}", token=token)
 
-    def approve(self, token: str, submission_id: str, note: str | None, force: bool = False) -> Reply:
+    def approve(self, token: str, submission_id: str, note: str | None, force: bool = False,
+                verified: bool = False) -> Reply:
         return self.call("POST", f"/v1/review/{quote(submission_id, safe='')}/approve", token=token,
-                         json={"note": note, "force": force})
+                         json={"note": note, "force": force, "verified": verified})
 
     def reject(self, token: str, submission_id: str, note: str) -> Reply:
         return self.call("POST", f"/v1/review/{quote(submission_id, safe='')}/reject", token=token,

@@ -68,6 +68,25 @@ def test_approval_writes_the_entry_its_audit_and_its_event_together(client, app)
     assert events[1].payload["id"] == activity_id and events[1].key == activity_id
 
 
+def test_an_editor_who_checked_an_entry_stamps_it_verified_and_no_one_else_does(client):
+    sid = new_submission(client)
+    unchecked = approve(client, sid).json["result_id"]
+    assert client.get(f"/v1/catalog/activities/{unchecked}").json["verified_at"] is None
+    checked = client.post(f"/v1/review/{new_submission(client)}/approve", json={"verified": True},
+                          headers=as_editor()).json["result_id"]
+    stamped = client.get(f"/v1/catalog/activities/{checked}").json["verified_at"]
+    assert stamped is not None
+    # a correction approved as checked stamps the live entry too, beside its own change
+    edit = client.post("/v1/submissions", json={"kind": "edit", "activity_id": unchecked,
+                                                "changes": {"age_max": 14}}).json
+    resp = client.post(f"/v1/review/{edit['id']}/approve", json={"verified": True}, headers=as_editor())
+    assert resp.status_code == 200
+    entry = client.get(f"/v1/catalog/activities/{unchecked}").json
+    assert entry["age_max"] == 14 and entry["verified_at"] is not None and entry["version"] == 2
+    assert client.post(f"/v1/review/{sid}/approve", json={"verified": "maybe"},
+                       headers=as_editor()).status_code == 422
+
+
 def test_an_edit_is_shown_as_a_diff_and_audited_field_by_field(client):
     activity_id = approve(client, new_submission(client)).json["result_id"]
     edit = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,

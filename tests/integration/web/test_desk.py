@@ -212,7 +212,7 @@ def test_approving_a_correction_puts_it_on_the_site_and_in_search(stack, client,
                      {"note": "checked with the club"})
     assert resp.status_code == 302 and location(resp)[1] == "/desk"
     queue = text(client.get("/desk"))
-    assert "Approved “Junior tennis”." in queue and f'href="/activities/{activity_id}"' in queue
+    assert "Approved the correction of “Junior tennis”." in queue and f'href="/activities/{activity_id}"' in queue
     ingest = stack.ingest_app.test_client()
     sub = ingest.get(f"/v1/submissions/{sid}").get_json()
     assert sub["status"] == "approved" and sub["note"] == "checked with the club"
@@ -220,6 +220,33 @@ def test_approving_a_correction_puts_it_on_the_site_and_in_search(stack, client,
     assert "Quokka tennis club" in text(client.get(f"/activities/{activity_id}"))
     found = text(client.get("/search?q=quokka"))
     assert "Quokka tennis club" in found and f"/activities/{activity_id}" in found
+
+
+def test_an_editor_who_checked_the_entry_says_so_and_the_page_reads_verified_today(stack, carol):
+    activity_id = live_activity(stack, title="Junior tennis")
+    client = signed_in(stack)
+    stack.sync()
+    assert "Last verified" not in text(client.get(f"/activities/{activity_id}"))
+    sid = submit_edit(stack, activity_id, title="Junior tennis at P.S. 121")
+    review = text(client.get(f"/desk/submissions/{sid}"))
+    assert "I checked this activity with its provider" in review
+    resp = post_form(client, f"/desk/submissions/{sid}", f"/desk/submissions/{sid}/approve",
+                     {"note": "phoned the club", "verified": "y"})
+    assert resp.status_code == 302
+    # the flash names the entry as it was, and says it was a correction of it
+    assert "Approved the correction of “Junior tennis”." in text(client.get("/desk"))
+    stack.sync()
+    page = text(client.get(f"/activities/{activity_id}"))
+    assert "Junior tennis at P.S. 121" in page and "Last verified today." in page
+
+
+def test_approving_without_the_verified_box_leaves_the_entry_unverified(stack, carol):
+    activity_id = live_activity(stack, title="Junior tennis")
+    sid = submit_edit(stack, activity_id, title="Junior tennis at P.S. 121")
+    client = signed_in(stack)
+    assert post_form(client, f"/desk/submissions/{sid}", f"/desk/submissions/{sid}/approve", {}).status_code == 302
+    stack.sync()
+    assert "Last verified" not in text(client.get(f"/activities/{activity_id}"))
 
 
 def test_approving_a_new_activity_links_to_it(stack, carol):

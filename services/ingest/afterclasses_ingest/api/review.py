@@ -36,7 +36,8 @@ def detail(submission_id: str):
 @require_role(EDITOR)
 def approve(submission_id: str):
     data = schemas.DecisionSchema().load(_body())
-    return handlers.approve(_store(), submission_id, g.principal, data["note"], force=data["force"])
+    return handlers.approve(_store(), submission_id, g.principal, data["note"], force=data["force"],
+                            verified=data["verified"])
 
 
 @bp.post("/review/<submission_id>/reject")

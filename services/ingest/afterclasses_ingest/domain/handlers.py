@@ -235,8 +235,9 @@ def review_detail(store: CatalogStore, submission_id: str) -> dict:
 
 
 def approve(store: CatalogStore, submission_id: str, editor: str, note: str | None, now: Clock = utcnow,
-            force: bool = False) -> dict:
-    """Apply a pending submission to the catalog.
+            force: bool = False, verified: bool = False) -> dict:
+    """Apply a pending submission to the catalog. ``verified``: the editor checked the activity
+    with its provider or another source, so it reads "verified today" (``verified_at``).
 
     :raise NotFound: no such submission.
     :raise Conflict: already decided (e.g. by another editor a moment ago), or an edit written
@@ -262,12 +263,12 @@ def approve(store: CatalogStore, submission_id: str, editor: str, note: str | No
             raise Conflict("Submission was decided by someone else.")
         actor = f"editor:{editor}"
         if sub["kind"] == "activity":
-            _create_activity(tx, result_id, sub, actor, at)
+            _create_activity(tx, result_id, sub, actor, at, verified)
         elif sub["kind"] == "provider":
             create_provider(tx, sub["payload"]["provider"], actor=actor, now=at, submission_id=sub["id"],
                             provider_id=result_id)
         elif sub["kind"] == "edit":
-            _apply_edit(tx, sub, actor, at)
+            _apply_edit(tx, sub, actor, at, verified)
         tx.add_audit([audit_row(at, actor, "submission", sub["id"], "status", PENDING, APPROVED, sub["id"])])
         return {**submission_view({**sub, "status": APPROVED, "decided_at": at, "note": note}), "result_id": result_id}
 
@@ -285,27 +286,30 @@ def reject(store: CatalogStore, submission_id: str, editor: str, note: str, now:
         return submission_view({**sub, "status": REJECTED, "decided_at": at, "note": note})
 
 
-def _create_activity(tx: Tx, activity_id: str, sub: dict, actor: str, at: dt.datetime) -> None:
+def _create_activity(tx: Tx, activity_id: str, sub: dict, actor: str, at: dt.datetime, verified: bool) -> None:
     payload = sub["payload"]
     provider_id = payload.get("provider_id")
     if payload.get("provider"):
         provider_id = create_provider(tx, payload["provider"], actor=actor, now=at, submission_id=sub["id"])["id"]
-    fields, venue = split_activity(payload["activity"])
+    activity = {**payload["activity"], "verified_at": at.isoformat()} if verified else payload["activity"]
+    fields, venue = split_activity(activity)
     (venue_id,) = venue_ids(tx, [venue], at)
     row = {"id": activity_id, "provider_id": provider_id, "venue_id": venue_id, "fields": fields,
            "title": fields["title"], "status": "published", "version": 1, "source": None, "source_id": None,
            "source_hash": None, "created_at": at, "updated_at": at}
     tx.insert_activities([row])
-    tx.add_audit([audit_row(at, actor, "activity", activity_id, "*", None, payload["activity"], sub["id"])])
+    tx.add_audit([audit_row(at, actor, "activity", activity_id, "*", None, activity, sub["id"])])
     tx.add_outbox([outbox_row("activity.published", activity_id, activity_doc(tx, row), at)])
 
 
-def _apply_edit(tx: Tx, sub: dict, actor: str, at: dt.datetime) -> None:
+def _apply_edit(tx: Tx, sub: dict, actor: str, at: dt.datetime, verified: bool) -> None:
     live = tx.get_activity(sub["target_id"], for_update=True)
     if live is None or live["status"] != "published":
         raise Conflict("The activity is no longer published.")
     current = live_fields(tx, live)
     merged = apply_changes(current, sub["payload"]["changes"])
+    if verified:
+        merged["verified_at"] = at.isoformat()
     try:
         merged = validate_activity(merged)
     except ValidationError as exc:

@@ -72,6 +72,9 @@ class SignOutForm(TextForm):
 class ApproveForm(TextForm):
     note = TextAreaField(lazy_gettext("Note (optional)"), [Optional(), Length(max=5000)], render_kw={"rows": 3})
     force = BooleanField(lazy_gettext("I have reviewed the diff against the live entry: approve anyway"))
+    # approving is not checking: only an editor who asked the provider (or another source) says so
+    verified = BooleanField(lazy_gettext("I checked this activity with its provider or another source "
+                                         "(the page will say “verified today”)"))
 
 
 class RejectForm(TextForm):
@@ -245,9 +248,12 @@ def approve(submission_id: str):
     form = ApproveForm()
     if not form.validate_on_submit():
         return _review_page(detail, form, RejectForm(formdata=None), status=400)
-    reply = _ingest("approve", submission_id, form.note.data or None, bool(form.force.data), back_to=back)
+    reply = _ingest("approve", submission_id, form.note.data or None, bool(form.force.data),
+                    bool(form.verified.data), back_to=back)
     if reply.ok:
-        message = gettext("Approved “%(title)s”.", title=display.submission_title(detail))
+        title = display.submission_title(detail)  # an edit's title as it was before the change
+        message = (gettext("Approved the correction of “%(title)s”.", title=title) if detail["kind"] == "edit"
+                   else gettext("Approved “%(title)s”.", title=title))
         link = _live_link(detail["kind"], reply.body.get("result_id"))
         if link:
             message = Markup("{} <a href=\"{}\">{}</a> {}").format(
