@@ -58,6 +58,22 @@ def _not_in_the_future(value: str) -> None:
         raise ValidationError("Must not be in the future.")
 
 
+# A phone cell may hold several numbers and extensions, as departments publish them ("+1 718-231-3239
+# ext. 12 or 718.555.0100", "(495) 123-45-67 доб. 12"); words other than these mean it is not a number.
+_PHONE_WORDS = {"ext", "x", "or", "and", "tel", "доб", "или", "и", "тел"}
+_PHONE_SEPARATORS = re.compile(r"[\d\s+\-().,/;:#*]+")
+
+
+def _phone(value: str) -> None:
+    words = {w for w in _PHONE_SEPARATORS.split(value.lower()) if w}
+    if sum(c.isdigit() for c in value) < 5 or not words <= _PHONE_WORDS:
+        raise ValidationError("Not a phone number: use digits, spaces and + - ( ) . , with 'ext.' for an extension.")
+
+
+def phone_text(**kw):
+    return Text(validate=[validate.Length(max=100), _phone], **kw)
+
+
 def text(max_len: int, **kw):
     """A text field of bounded length."""
     return Text(validate=validate.Length(max=max_len), **kw)
@@ -113,7 +129,7 @@ class VenueSchema(StrictSchema):
 class ContactSchema(StrictSchema):
     """How to reach the people who run this activity (a site's own phone, not the organisation's)."""
 
-    phone = text(100, load_default=None, allow_none=True)
+    phone = phone_text(load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True)
     website = text(300, load_default=None, allow_none=True)
 
@@ -123,7 +139,7 @@ class ProviderFieldsSchema(StrictSchema):
 
     name = Text(required=True, validate=validate.Length(min=1, max=300))
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PROVIDER_KINDS))
-    phone = text(100, load_default=None, allow_none=True)
+    phone = phone_text(load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True)
     website = text(300, load_default=None, allow_none=True)
     address = text(500, load_default=None, allow_none=True)
