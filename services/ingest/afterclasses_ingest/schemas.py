@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema, StrictSchema
+from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema, StrictSchema, Text
 
 KINDS = ("activity", "provider", "edit")
 
@@ -16,6 +16,8 @@ class SubmitterSchema(StrictSchema):
 class _Submission(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     submitter = fields.Nested(SubmitterSchema, load_default=None, allow_none=True)
+    # what the writer wants the editors to know: a source, or what is wrong ("it closed in May")
+    message = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 class ActivitySubmissionSchema(_Submission):
@@ -39,15 +41,16 @@ class EditSubmissionSchema(_Submission):
     """A correction: the fields to replace on a live activity (whole top-level fields)."""
 
     activity_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
-    changes = fields.Nested(ActivityFieldsSchema(partial=True), required=True)
+    # none at all when the message says what is wrong and the writer does not know the fix
+    changes = fields.Nested(ActivityFieldsSchema(partial=True), load_default=dict)
     # the version of the entry the correction was written against (what the citizen saw); when
     # the entry changed since, editors see the correction as stale. Default: the live version.
     base_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**53))
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
-        if "changes" in data and not data["changes"]:
-            raise ValidationError("Name at least one field to change.", "changes")
+        if "changes" in data and not data["changes"] and not (data.get("message") or "").strip():
+            raise ValidationError("Name at least one field to change, or say what is wrong in message.", "changes")
 
 
 _BY_KIND = {"activity": ActivitySubmissionSchema, "provider": ProviderSubmissionSchema, "edit": EditSubmissionSchema}

@@ -160,3 +160,23 @@ def test_invisible_characters_are_dropped_and_future_verification_refused(client
     future = client.post("/v1/submissions", json={"kind": "activity", "provider": {"name": "C"},
                                                   "activity": activity_fields(verified_at="9999-01-01T00:00:00+00:00")})
     assert future.status_code == 422 and "verified_at" in future.json["details"]["activity"]
+
+
+def test_a_message_to_the_editors_goes_with_a_correction_or_alone(client):
+    new = client.post("/v1/submissions", json={"kind": "activity", "activity": activity_fields(),
+                                               "provider": {"name": "Club"}}).json
+    activity_id = client.post(f"/v1/review/{new['id']}/approve", json={}, headers=as_editor()).json["result_id"]
+    with_fix = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                    "changes": {"age_max": 12}, "message": "From their flyer."})
+    # a parent who knows it closed but not what to change says so, and the editors see it
+    alone = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                 "message": "It closed in May; the gym is being rebuilt."})
+    assert with_fix.status_code == alone.status_code == 202
+    detail = client.get(f"/v1/review/{alone.json['id']}", headers=as_editor()).json
+    assert detail["payload"]["message"].startswith("It closed in May") and detail["diff"] == []
+    assert client.get(f"/v1/review/{with_fix.json['id']}", headers=as_editor()).json["payload"]["message"] \
+        == "From their flyer."
+    empty = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id, "message": "  "})
+    assert empty.status_code == 422 and "changes" in empty.json["details"]
+    long = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id, "message": "x" * 2001})
+    assert long.status_code == 422 and "message" in long.json["details"]

@@ -152,7 +152,7 @@ def submit(store: CatalogStore, kind: str, payload: dict, submitted_by: str | No
                 validate_activity(merged)
             except ValidationError as exc:
                 raise DomainError("The edit makes the activity invalid.", {"changes": exc.messages}) from None
-            if not diff(live_fields(tx, live), merged):
+            if not diff(live_fields(tx, live), merged) and not (payload.get("message") or "").strip():
                 raise DomainError("The edit changes nothing.", {"changes": ["Nothing differs from the live entry."]})
             base_version = payload.get("base_version") or live["version"]
             if base_version > live["version"]:
