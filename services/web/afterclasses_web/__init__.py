@@ -8,6 +8,8 @@ from flask import Flask, current_app
 from afterclasses_web.clients import IngestClient, SearchClient
 from afterclasses_web.settings import WebSettings
 
+MAX_FORM_BYTES = 2 * 1024 * 1024
+
 
 def create_app(settings: WebSettings | None = None, search: SearchClient | None = None,
                ingest: IngestClient | None = None) -> Flask:
@@ -23,7 +25,12 @@ def create_app(settings: WebSettings | None = None, search: SearchClient | None 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.env != "development",
         WTF_CSRF_TIME_LIMIT=2 * 3600,
-        MAX_CONTENT_LENGTH=256 * 1024,
+        # anything a person pastes into a form (a text of 10,000 characters of Cyrillic is ~60 KB
+        # url-encoded, 150,000 ~900 KB) reaches ingest, whose field errors come back beside the
+        # kept input; only beyond this is it the 413 page
+        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,  # the same for a multipart form's text fields
+        TRUSTED_HOSTS=settings.trusted_hosts(),
     )
     app.extensions["afterclasses_web"] = Web(
         settings,

@@ -1,5 +1,6 @@
 """What keeps the site safe: CSRF on every form, rate limits on citizens' forms and sign-in,
-security headers with a strict Content-Security-Policy, and safe redirects.
+security headers with a strict Content-Security-Policy, safe redirects, and only the site's own
+host names (``TRUSTED_HOSTS``: absolute links are built from the request's Host).
 
 Forms are Flask-WTF forms, so a missing or expired CSRF token is a validation error of the form
 itself: the page comes back with everything the user typed and says why (a global CSRF guard
@@ -10,9 +11,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import SecurityError
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 csrf = CSRFProtect()
@@ -37,6 +40,12 @@ def init_security(app: Flask, settings) -> None:
         "frame-ancestors 'none'",
         "form-action 'self'",
     ])
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc):
+        # a Host not among TRUSTED_HOSTS: no URL can be built for it, so not the site's error page
+        message = gettext("This site does not answer to that address.")
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.after_request
     def _headers(resp):

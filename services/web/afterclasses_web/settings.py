@@ -17,6 +17,10 @@ class WebSettings(Settings):
     # Signs sessions and CSRF tokens. Required outside development; in development one is made
     # once and kept in <data_dir>/web-secret so sessions survive restarts.
     web_secret_key: str = ""
+    # The site's host names, comma-separated (".example.org" takes its subdomains too): a request
+    # naming another Host is refused (400), since absolute links (the address to keep, JSON-LD) are
+    # built from it. Required outside development; unset in development: any host.
+    web_trusted_hosts: str = ""
     # Map tiles; the page still works (list, markers on a blank map) when they cannot load.
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
@@ -29,6 +33,16 @@ class WebSettings(Settings):
     # reverse proxies in front of the web that set X-Forwarded-For/-Proto: rate limits count per
     # client address, so behind a proxy they must read the forwarded one (0: no proxy)
     proxy_hops: int = 0
+
+    def trusted_hosts(self) -> list[str] | None:
+        """Flask's TRUSTED_HOSTS: the configured names, or None (any host) in development."""
+        names = [name.strip() for name in self.web_trusted_hosts.split(",") if name.strip()]
+        if names:
+            return names
+        if self.env != "development":
+            raise RuntimeError("AFTERCLASSES_WEB_TRUSTED_HOSTS is required outside development: "
+                               "the site's host names, comma-separated")
+        return None
 
     def secret_key(self) -> str:
         if self.web_secret_key:

@@ -458,3 +458,111 @@ def test_a_signed_in_editor_sees_the_history_link_on_an_activity_page(stack, car
     link = f'href="/desk/activities/{activity_id}/history"'
     assert link not in text(stack.client().get(f"/activities/{activity_id}"))
     assert link in text(signed_in(stack).get(f"/activities/{activity_id}"))
+
+
+# --- a decision is never lost ------------------------------------------------------------------
+
+def _checked(html: str, name: str) -> bool:
+    box = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+    return bool(box) and "checked" in box.group(0)
+
+
+def _note(html: str, name: str) -> str:
+    found = re.search(rf'<textarea[^>]*name="{name}"[^>]*>\r?\n?(.*?)</textarea>', html, re.S)
+    assert found, f"no {name} textarea"
+    return found.group(1)
+
+
+def test_a_decision_while_ingest_is_down_keeps_the_note_to_send_again(stack, carol, monkeypatch):
+    from afterclasses_web.clients import ServiceDown
+
+    sid = submit_activity(stack, title="Chess for beginners")
+    client = signed_in(stack)
+    token = csrf_token(client.get(f"/desk/submissions/{sid}").get_data(as_text=True))
+
+    def down(*args, **kwargs):
+        raise ServiceDown("ingest", "ConnectionError")
+
+    ingest = stack.web_app.extensions["afterclasses_web"].ingest
+    with monkeypatch.context() as m:
+        m.setattr(ingest, "call", down)
+        rejected = client.post(f"/desk/submissions/{sid}/reject",
+                               data={"csrf_token": token, "reject_note": "Duplicate of the chess club."})
+        approved = client.post(f"/desk/submissions/{sid}/approve",
+                               data={"csrf_token": token, "note": "Called them.", "verified": "y"})
+    for resp in (rejected, approved):
+        assert resp.status_code == 503 and "not answering" in text(resp)
+    assert _note(text(rejected), "reject_note") == "Duplicate of the chess club."
+    assert f'action="/desk/submissions/{sid}/reject"' in text(rejected)
+    html = text(approved)
+    assert _note(html, "note") == "Called them." and _checked(html, "verified")
+    assert f'action="/desk/submissions/{sid}/approve"' in html
+    # ingest is back: "try again" sends the same decision
+    resend = {"csrf_token": csrf_token(html), "note": "Called them.", "verified": "y"}
+    assert client.post(f"/desk/submissions/{sid}/approve", data=resend).status_code == 302
+    sub = stack.ingest_app.test_client().get(f"/v1/submissions/{sid}").get_json()
+    assert sub["status"] == "approved" and sub["note"] == "Called them."
+
+
+def _lapse(stack, editor="carol"):
+    with stack.ingest.store.transaction() as tx:
+        tx.conn.execute(update(api_tokens).where(api_tokens.c.editor == editor)
+                        .values(expires_at=utcnow() - dt.timedelta(minutes=1)))
+
+
+@pytest.mark.parametrize("action, data", [
+    ("approve", {"note": "Checked with the school.", "verified": "y", "force": "y"}),
+    ("reject", {"reject_note": "Not for children."}),
+])
+def test_a_decision_after_the_sign_in_lapsed_is_there_after_signing_in_again(stack, carol, action, data):
+    sid = submit_activity(stack)
+    client = signed_in(stack)
+    token = csrf_token(client.get(f"/desk/submissions/{sid}").get_data(as_text=True))
+    _lapse(stack)
+    resp = client.post(f"/desk/submissions/{sid}/{action}", data={"csrf_token": token, **data})
+    assert location(resp)[1:] == ("/desk/signin", {"next": [f"/desk/submissions/{sid}"]})
+    again = sign_in(client, next_=f"/desk/submissions/{sid}")
+    assert location(again)[1] == f"/desk/submissions/{sid}"
+    html = text(client.get(f"/desk/submissions/{sid}"))
+    assert "was not saved" in html
+    name = "note" if action == "approve" else "reject_note"
+    assert _note(html, name) == data[name]
+    if action == "approve":
+        assert _checked(html, "verified")
+    assert stack.ingest_app.test_client().get(f"/v1/submissions/{sid}").get_json()["status"] == "pending"
+    # used once, and only for that submission
+    assert _note(text(client.get(f"/desk/submissions/{sid}")), name) == ""
+
+
+def test_a_lapsed_decision_is_not_offered_to_another_editor_or_planted_by_another_site(stack, carol):
+    accounts.add_editor(stack.ingest.store, "dave", PASSWORD)
+    sid = submit_activity(stack)
+    client = signed_in(stack)
+    token = csrf_token(client.get(f"/desk/submissions/{sid}").get_data(as_text=True))
+    _lapse(stack)
+    client.post(f"/desk/submissions/{sid}/reject", data={"csrf_token": token, "reject_note": "carol's note"})
+    assert sign_in(client, "dave").status_code == 302
+    assert _note(text(client.get(f"/desk/submissions/{sid}")), "reject_note") == ""
+    # a form without this session's token is never kept
+    _lapse(stack, "dave")
+    client.post(f"/desk/submissions/{sid}/reject", data={"csrf_token": "forged", "reject_note": "planted"})
+    assert sign_in(client, "dave").status_code == 302
+    assert _note(text(client.get(f"/desk/submissions/{sid}")), "reject_note") == ""
+
+
+def test_an_expired_form_or_ingest_down_is_no_failed_sign_in(stack, client, carol, monkeypatch):
+    from afterclasses_web.clients import ServiceDown
+
+    limit = int(stack.web_app.extensions["afterclasses_web"].settings.signin_rate_limit.split()[0])
+    for _ in range(limit):
+        assert client.post("/desk/signin", data={"csrf_token": "old", "username": "carol",
+                                                 "password": PASSWORD}).status_code == 400
+
+    def down(username, password):
+        raise ServiceDown("ingest", "ConnectionError")
+
+    with monkeypatch.context() as m:
+        m.setattr(stack.web_app.extensions["afterclasses_web"].ingest, "sign_in", down)
+        for _ in range(limit):
+            assert sign_in(client).status_code == 503
+    assert sign_in(client).status_code == 302

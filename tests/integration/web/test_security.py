@@ -208,3 +208,32 @@ def test_csp_forbids_inline_scripts_and_pages_have_none(stack, client):
         for tag in re.findall(r"<script\b[^>]*>", html):  # code only from files; JSON-LD is data
             assert "src=" in tag or 'type="application/ld+json"' in tag, (url, tag)
         assert not re.search(r"\son[a-z]+\s*=", re.sub(r"<script\b.*?</script>", "", html, flags=re.S)), url
+
+
+# --- Host header ---------------------------------------------------------------------------
+
+def test_only_the_sites_own_host_names_are_answered(ingest_settings, search_settings, web_settings):
+    stack = InProcessStack(ingest_settings, search_settings, dataclasses.replace(
+        web_settings, web_trusted_hosts="afterclasses.example, .afterclasses.example"))
+    try:
+        client = stack.client()
+        page = client.get("/submit/provider", base_url="http://afterclasses.example")
+        sub_id = submission_id(client.post("/submit/provider", base_url="http://afterclasses.example", data={
+            **form_values(page.get_data(as_text=True)), "provider_name": "Club"}))
+        url = f"/submissions/{sub_id}"
+        ours = client.get(url, base_url="http://www.afterclasses.example:8000").get_data(as_text=True)
+        assert f"http://www.afterclasses.example:8000{url}" in ours  # the address to keep
+        evil = client.get(url, headers={"Host": "evil.example"})
+        assert evil.status_code == 400 and "evil.example" not in evil.get_data(as_text=True)
+    finally:
+        stack.close()
+
+
+def test_outside_development_the_host_names_are_required(web_settings):
+    from afterclasses_web import create_app
+
+    production = dataclasses.replace(web_settings, env="production")
+    with pytest.raises(RuntimeError, match="AFTERCLASSES_WEB_TRUSTED_HOSTS"):
+        create_app(production)
+    app = create_app(dataclasses.replace(production, web_trusted_hosts="afterclasses.example"))
+    assert app.config["TRUSTED_HOSTS"] == ["afterclasses.example"]

@@ -635,3 +635,62 @@ def test_an_activity_added_from_its_organisations_page_is_theirs(stack, client):
     # an id that names no organisation: the usual fields
     page = client.get("/submit/activity?provider=00000000-0000-0000-0000-000000000000").get_data(as_text=True)
     assert 'id="provider_name"' in page
+
+
+def _known_organisation(stack, client) -> str:
+    """An organisation in the catalog ("Bronx Chess Club"); its id."""
+    page = client.get("/submit/provider").get_data(as_text=True)
+    sub_id = submission_id(client.post("/submit/provider", data={**form_values(page),
+                                                                  "provider_name": "Bronx Chess Club"}))
+    return decide(stack, sub_id, "approve", "ok")["result_id"]
+
+
+def _for_known_organisation(html: str, provider_id: str) -> None:
+    """The page names the organisation, keeps its id, and asks for no other one."""
+    assert "Bronx Chess Club" in html and 'id="provider_name"' not in html
+    assert form_values(html)["provider_id"] == provider_id
+
+
+def test_ingest_down_keeps_an_activity_for_a_known_organisation(stack, client, monkeypatch):
+    provider_id = _known_organisation(stack, client)
+    page = client.get(f"/submit/activity?provider={provider_id}").get_data(as_text=True)
+    form = {**form_values(page), "title": "Chess for beginners", "category": "sports.mind", "venue_name": "P.S. 121"}
+
+    def down(*args, **kwargs):  # refused or timed out: the client says ServiceDown either way
+        raise ServiceDown("ingest", "ConnectTimeout")
+
+    with monkeypatch.context() as m:
+        m.setattr(stack.web_app.extensions["afterclasses_web"].ingest, "call", down)
+        resp = client.post("/submit/activity", data=form)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 503
+    assert "We kept what you typed" in html
+    assert field_value(html, "title") == "Chess for beginners" and field_value(html, "venue_name") == "P.S. 121"
+    _for_known_organisation(html, provider_id)
+    # back up: the page sent again is the submission, for that organisation
+    item = review(stack, submission_id(client.post("/submit/activity", data=form_values(html))))
+    assert item["payload"]["provider_id"] == provider_id
+
+
+def test_over_the_limit_an_activity_for_a_known_organisation_still_names_it(limited):
+    client = limited.client()
+    provider_id = _known_organisation(limited, client)
+    submission_id(client.post("/submit/activity", data=new_activity_form(client)))  # the second of two
+    page = client.get(f"/submit/activity?provider={provider_id}").get_data(as_text=True)
+    resp = client.post("/submit/activity", data={**form_values(page), "title": "Third in a minute"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 429 and field_value(html, "title") == "Third in a minute"
+    _for_known_organisation(html, provider_id)
+
+
+def test_a_description_pasted_far_over_ingests_limit_is_its_field_error_and_kept(stack, client):
+    pasted = "я" * 150_000  # ~900 KB url-encoded: under the web's limit, over ingest's 10,000 characters
+    resp = client.post("/submit/activity", data=new_activity_form(client, description=pasted))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert re.search(r"10\D?000", field_error(html, "description"))  # ingest's limit, beside the field
+    assert form_values(html)["description"] == pasted and field_value(html, "title") == "Chess for beginners"
+    # beyond anything a person pastes: refused before it is read
+    assert client.post("/submit/activity", data=new_activity_form(client, description="я" * 400_000)
+                       ).status_code == 413
+    assert queue(stack) == []

@@ -179,6 +179,8 @@ class ActivityFieldsForm(SubmissionForm):
 class NewActivityForm(ActivityFieldsForm):
     # an organisation already in the catalog (from its page's "add an activity"), else its fields
     provider_id = HiddenField()
+    # its name as the page showed it: the page still names it when ingest cannot (never sent on)
+    provider_name_shown = HiddenField()
     (provider_name, provider_kind, provider_phone, provider_email, provider_website,
      provider_address) = _provider_fields(required=False)
     submitter_name, submitter_email, website_url = _submitter_and_honeypot()

@@ -4,16 +4,19 @@ entry, approve or reject with a note, and an entry's audit history.
 The web holds nothing durable: accounts live in ingest, and the editor's ingest session token is
 kept only in the signed session cookie (HttpOnly, SameSite=Lax). Ingest decides who may do what;
 when it answers 401 (the session expired or was revoked) the cookie's token is dropped and the
-editor is sent to sign in again, then back to the page they were on.
+editor is sent to sign in again, then back to the page they were on; a decision they were sending
+comes back with them (:func:`_keep_draft`). A decision ingest did not answer comes back at once,
+to send again.
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
+import logging
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -22,7 +25,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_timedelta, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -34,6 +37,7 @@ from afterclasses_web.forms import TextForm
 from afterclasses_web.i18n import current_lang
 from afterclasses_web.security import limiter, safe_next
 
+log = logging.getLogger(__name__)
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 
@@ -45,6 +49,7 @@ def _private(resp):
 
 SESSION_KEY = "desk"  # {"token", "name", "roles", "expires_at"} of the signed-in editor
 QUEUE_KIND_KEY = "desk_kind"  # the queue's filter the editor works through
+DRAFT_KEY = "desk_draft"  # a decision sent when the editor's sign-in had lapsed (see _keep_draft)
 PER_PAGE = 20
 
 STALE = lazy_gettext("The entry changed after this correction was written. "
@@ -81,6 +86,9 @@ class RejectForm(TextForm):
     reject_note = TextAreaField(lazy_gettext("Why it is rejected (required; the submitter sees it)"),
                                 [DataRequired(lazy_gettext("Say why, so the submitter knows what to fix.")),
                                  Length(max=5000)], render_kw={"rows": 3})
+
+
+DECISIONS = {"desk.approve": ApproveForm, "desk.reject": RejectForm}  # endpoint → its form
 
 
 # --- the signed-in editor ---------------------------------------------------------------------
@@ -131,6 +139,7 @@ def _ingest(call: str, *args, back_to: str | None = None, **kwargs):
     """
     reply = getattr(web().ingest, call)(current_editor()["token"], *args, **kwargs)
     if reply.status == 401:
+        _keep_draft()  # before the editor is forgotten: it is theirs
         session.pop(SESSION_KEY, None)
         flash(gettext("Your session has ended. Please sign in again."), "error")
         abort(_to_signin(back_to))
@@ -138,6 +147,31 @@ def _ingest(call: str, *args, back_to: str | None = None, **kwargs):
         abort(make_response(render_template("error.html", status=403, title=gettext("Not allowed"),
                                             message=gettext("Your account may not review submissions.")), 403))
     return reply
+
+
+# the session is a cookie, which browsers drop beyond 4 KB (and the editor's session with it): a
+# note too long to fit, with room for the flash that follows, is not kept (some 2,500 characters
+# of Cyrillic at worst; notes are a few lines)
+MAX_COOKIE = 3800
+
+
+def _keep_draft() -> None:
+    """A decision sent when the sign-in had lapsed: its note and boxes wait in the session, for the
+    same editor, on that submission's page, once (:func:`_decision_forms`). Only a form of this
+    session (its CSRF token) is kept: another site cannot plant a note."""
+    form_class = DECISIONS.get(request.endpoint)
+    if form_class is None:
+        return
+    form = form_class()
+    form.validate()
+    if form.csrf_token.errors:
+        return
+    draft = {"by": current_editor()["name"], "action": request.endpoint,
+             "submission_id": request.view_args["submission_id"],
+             "data": {name: field.data for name, field in form._fields.items() if name != "csrf_token"}}
+    cookie = current_app.session_interface.get_signing_serializer(current_app).dumps({**session, DRAFT_KEY: draft})
+    if len(cookie) <= MAX_COOKIE:
+        session[DRAFT_KEY] = draft
 
 
 def _check_id(value: str) -> None:
@@ -157,9 +191,10 @@ def _signin_limit() -> str:
 
 
 @bp.route("/signin", methods=["GET", "POST"])
-# per client address, and only failed attempts count: an office of editors behind one address
-# can sign in all day, a password guesser cannot
-@limiter.limit(_signin_limit, methods=["POST"], deduct_when=lambda resp: resp.status_code != 302)
+# per client address, and only the attempts ingest refused count (the view's only 422): an office
+# of editors behind one address can sign in all day, and neither an old tab's expired form (400)
+# nor an ingest outage (503) locks it out; a password guesser, who needs ingest's answer, is stopped
+@limiter.limit(_signin_limit, methods=["POST"], deduct_when=lambda resp: resp.status_code == 422)
 def signin():
     # `next` goes through safe_next only: //evil.example, https://…, /\evil.example stay on the site
     wanted = safe_next(request.args.get("next"), "")
@@ -171,13 +206,15 @@ def signin():
     if form.validate_on_submit():
         reply = web().ingest.sign_in(form.username.data.strip(), form.password.data)
         if reply.status == 201:
-            previous, lang = current_editor(), session.get("lang")
+            previous, lang, draft = current_editor(), session.get("lang"), session.get(DRAFT_KEY)
             session.clear()  # nothing of the anonymous visit carries over into the editor's session
             if previous is not None:  # signing in again (maybe as someone else): the old token goes
                 _revoke(previous["token"])
             if lang:
                 session["lang"] = lang
             body = reply.body
+            if draft and draft["by"] == body["name"]:  # a decision the lapsed sign-in stopped: theirs only
+                session[DRAFT_KEY] = draft
             session[SESSION_KEY] = {"token": body["token"], "name": body["name"], "roles": body["roles"],
                                     "expires_at": body["expires_at"]}
             flash(gettext("Signed in as %(name)s.", name=body["name"]))
@@ -238,11 +275,44 @@ def queue():
 @editor_required
 def review(submission_id: str):
     _check_id(submission_id)
-    return _review_page(_detail(submission_id), ApproveForm(formdata=None), RejectForm(formdata=None))
+    detail = _detail(submission_id)
+    return _review_page(detail, *_decision_forms(detail))
+
+
+def _decision_forms(detail: dict) -> tuple[ApproveForm, RejectForm]:
+    """A submission page's two forms: blank, or one as the editor sent it when their sign-in had
+    lapsed (kept by :func:`_keep_draft`; shown once)."""
+    forms = {endpoint: form_class(formdata=None) for endpoint, form_class in DECISIONS.items()}
+    draft = session.get(DRAFT_KEY)
+    if draft and draft["submission_id"] == detail["id"]:
+        session.pop(DRAFT_KEY)
+        if detail["status"] != "pending":  # decided meanwhile: no form to fill
+            return forms["desk.approve"], forms["desk.reject"]
+        forms[draft["action"]] = DECISIONS[draft["action"]](formdata=None, data=draft["data"])
+        flash(gettext("Your sign-in had ended, so your decision was not saved. It is filled in below: "
+                      "send it again."), "error")
+    return forms["desk.approve"], forms["desk.reject"]
+
+
+def _kept_when_down(view):
+    """A decision ingest did not answer (down, or too slow) comes back as sent, note and boxes, to
+    send again; safe even if it went through after all (the second is then the editor's own)."""
+
+    @functools.wraps(view)
+    def inner(submission_id: str):
+        try:
+            return view(submission_id)
+        except ServiceDown as exc:
+            log.warning("service down: %s", exc)
+            return render_template("desk/unsaved.html", form=DECISIONS[request.endpoint](),
+                                   action=request.endpoint, submission_id=submission_id), 503
+
+    return inner
 
 
 @bp.post("/submissions/<submission_id>/approve")
 @editor_required
+@_kept_when_down
 def approve(submission_id: str):
     back, detail = _deciding(submission_id)
     form = ApproveForm()
@@ -271,6 +341,7 @@ def approve(submission_id: str):
 
 @bp.post("/submissions/<submission_id>/reject")
 @editor_required
+@_kept_when_down
 def reject(submission_id: str):
     back, detail = _deciding(submission_id)
     form = RejectForm()
@@ -293,7 +364,10 @@ def _deciding(submission_id: str) -> tuple[str, dict]:
 def _next_in_queue() -> str:
     """After a decision, the next submission waiting (oldest first), so an editor with two hundred
     works through them without going back to the list each time; the queue when none is left."""
-    reply = _ingest("review_queue", 1, 1, session.get(QUEUE_KIND_KEY))
+    try:  # the decision is saved: ingest's answer here only picks the page (the queue says the rest)
+        reply = web().ingest.review_queue(current_editor()["token"], 1, 1, session.get(QUEUE_KIND_KEY))
+    except ServiceDown:
+        return url_for(".queue")
     items = (reply.body.get("items") or []) if reply.ok else []
     return url_for(".review", submission_id=items[0]["id"]) if items else url_for(".queue")
 
@@ -391,15 +465,6 @@ def history(activity_id: str):
 @bp.app_template_filter("desk_when")
 def desk_when(value: str | None) -> str:
     return display.when(value) if value else ""
-
-
-@bp.app_template_filter("desk_waiting")
-def desk_waiting(value: str | None) -> str:
-    """How long a submission has waited: "3 days", "5 hours"."""
-    if not value:
-        return ""
-    waited = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(value)
-    return format_timedelta(max(waited, dt.timedelta(0)), granularity="minute")
 
 
 @bp.app_template_filter("desk_status")

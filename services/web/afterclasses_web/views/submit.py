@@ -44,24 +44,39 @@ def new_activity():
     form = forms.NewActivityForm()
     if request.method == "GET":
         form.provider_id.data = request.args.get("provider", "")
-    runner = _known_provider(form)
-    if request.method == "POST":
-        return _send(form, lambda: forms.new_activity_body(form, web().places),
-                     lambda status: _page(form, status, provider=runner))
-    return _page(form, provider=runner)
+        return _page(form, provider=_known_provider(form))
+    runner = _provider_or_keep(form)
+    if form.general_errors:  # ingest is down: it would not take the submission either
+        return _page(form, 503, provider=runner)
+    return _send(form, lambda: forms.new_activity_body(form, web().places),
+                 lambda status: _page(form, status, provider=runner))
 
 
 def _known_provider(form: forms.NewActivityForm) -> dict | None:
     """The catalog's organisation the new activity is for (``provider_id``), or None: the form
-    then asks for one. An id that names none is dropped."""
+    then asks for one. An id that names none is dropped.
+
+    :raise ServiceDown: ingest did not answer.
+    """
     provider_id = (form.provider_id.data or "").strip()
     if not provider_id:
         return None
     reply = web().ingest.provider(provider_id) if is_id(provider_id) else None
     if reply is None or not reply.ok:
-        form.provider_id.data = ""
+        form.provider_id.data = form.provider_name_shown.data = ""
         return None
+    form.provider_name_shown.data = reply.body.get("name") or ""
     return reply.body
+
+
+def _provider_or_keep(form: forms.NewActivityForm) -> dict | None:
+    """The organisation of a posted form; when ingest is down, the one the form showed (by the
+    name it showed), the form then saying so above what was typed (which is kept, as on every form)."""
+    try:
+        return _known_provider(form)
+    except ServiceDown:
+        form.general_errors.append(forms.DOWN)
+        return {"id": form.provider_id.data, "name": form.provider_name_shown.data}
 
 
 @bp.route("/submit/provider", methods=["GET", "POST"])
@@ -131,14 +146,16 @@ def _too_many(exc):
         return error_page(429)
     form = form_class()
     form.general_errors.append(forms.TOO_MANY)
-    live = None
+    live = provider = None
+    if form_class is forms.NewActivityForm:  # still for the organisation it named, never blank fields
+        provider = _provider_or_keep(form)
     if form_class is forms.CorrectionForm:
         activity_id = request.view_args["activity_id"]
         try:
             live = _live_or_keep(activity_id, form) or {"id": activity_id, "title": form.title.data or ""}
         except NotFound:  # no such activity: its page, not a crash inside this handler
             return error_page(404)
-    return _page(form, 429, live=live)
+    return _page(form, 429, live=live, provider=provider)
 
 
 def _live(activity_id: str) -> dict:
