@@ -112,6 +112,19 @@ def ago(iso: str | None) -> str:
     return ngettext("%(num)s day ago", "%(num)s days ago", days)
 
 
+def waited(iso: str | None) -> str:
+    """How long a submission has waited, worded to follow "waiting" (the desk's "waiting 3 days",
+    its "Waiting" column): Russian puts it in the accusative («ждёт 1 минуту», not «1 минута»)."""
+    if not iso:
+        return ""
+    minutes = max(0, int((dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(iso)).total_seconds() // 60))
+    if minutes < 60:
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
+    if minutes < 24 * 60:
+        return ngettext("%(num)s hour", "%(num)s hours", minutes // 60)
+    return ngettext("%(num)s day", "%(num)s days", minutes // (24 * 60))
+
+
 def web_link(url: str | None) -> str | None:
     """A website worth linking to: http(s) only (anything else is shown as text, never a link)."""
     return url if url and url.startswith(("http://", "https://")) else None
@@ -194,8 +207,8 @@ def _init_timing(app: Flask) -> None:
 
 def _init_templates(app: Flask) -> None:
     app.jinja_env.filters.update(distance=distance, ages=ages, price=price, schedule=schedule, weekly=weekly,
-                                 ago=ago, number=number, language_name=language_name, clean=clean_text,
-                                 phone_links=phone_links, web_link=web_link)
+                                 ago=ago, waited=waited, number=number, language_name=language_name,
+                                 clean=clean_text, phone_links=phone_links, web_link=web_link)
     app.jinja_env.globals.update(category_label=category_label, day_names=DAY_NAMES, weekdays=WEEKDAYS,
                                  taxonomy=taxonomy, url_with=url_with, facet_link=facet_link,
                                  query_suffix=query_suffix)

@@ -37,6 +37,13 @@ def test_multi_valued_parameters_and_languages(client):
     assert labels["sports"] == "Спорт"
 
 
+@pytest.mark.parametrize("lang, monday, free", [("ru", "Понедельник", "бесплатно"), ("en", "Monday", "free")])
+def test_day_and_price_facets_are_labelled_in_the_language_asked(client, lang, monday, free):
+    facets = client.get(f"/v1/search?lang={lang}").json["facets"]
+    assert [(f["value"], f["label"]) for f in facets["day"]][0] == ("mon", monday)
+    assert {f["value"]: f["label"] for f in facets["free"]}["true"] == free
+
+
 @pytest.mark.parametrize("query, field", [
     ("lat=95&lon=0", "lat"), ("lat=40", "lon"), ("radius_km=2", "radius_km"), ("sort=cheapest", "sort"),
     ("age=-1", "age"), ("day=someday", "day"), ("page=0", "page"), ("per_page=1000", "per_page"),

@@ -174,3 +174,31 @@ def test_an_activity_page_says_how_fresh_it_is(stack, client):
     unverified = publish(stack, title="Unchecked")
     assert "Last verified" in client.get(f"/activities/{verified}").get_data(as_text=True)
     assert "Not verified yet; last changed today." in client.get(f"/activities/{unverified}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("age", ["200", "-3", "abc", "nan"])
+def test_an_age_the_search_api_refuses_is_explained_not_ignored(stack, client, age):
+    publish(stack, title="Chess club", category="science.math")
+    page = client.get(f"/search?age={age}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Chess club" in html  # the results for any age
+    assert f"The child's age “{age}” was not understood" in html
+
+
+def test_an_age_out_of_range_is_explained_with_the_apis_range(stack, client):
+    for lang in ("en", "ru"):
+        html = client.get(f"/search?age=200&lang={lang}").get_data(as_text=True)
+        notice = re.search(r'<p class="notice" role="status">(.*?)</p>', html, re.S).group(1)
+        assert "200" in notice and "0" in notice and "120" in notice, lang  # the search API's range
+
+
+def test_nothing_found_without_filters_suggests_other_words_not_fewer_filters(stack, client):
+    publish(stack, title="Chess club", category="science.math")
+    html = client.get("/search?q=piano").get_data(as_text=True)
+    assert "Nothing matches this search." in html and "Try other words." in html
+    assert "filters" not in html.split('class="empty"')[1].split("</p>")[0]
+
+
+def test_a_category_page_is_titled_with_the_category(stack, client):
+    assert "<title>Sports · Afterclasses</title>" in client.get("/categories/sports").get_data(as_text=True)
+    assert "<title>Спорт · Afterclasses</title>" in client.get("/categories/sports?lang=ru").get_data(as_text=True)

@@ -17,6 +17,7 @@ class FakeSearchClient:
     def __init__(self, *replies: Reply):
         self.replies = list(replies)  # answers in turn; the last one repeats
         self.calls: list[list[tuple[str, str]]] = []
+        self.attempts = 0  # every call tried, answered or not (a page's patience is spent per attempt)
         self.down = False
 
     def search(self, params: list[tuple[str, str]]) -> Reply:
@@ -36,6 +37,7 @@ class FakeSearchClient:
         self._check()
 
     def _check(self) -> None:
+        self.attempts += 1
         if self.down:
             raise ServiceDown(self.name, "ConnectionError")
 

@@ -129,3 +129,79 @@ def test_an_id_that_is_no_uuid_is_404_before_any_call(client, search):
     assert client.get("/activities/" + "!" * 300).status_code == 404
     assert client.get("/providers/queue").status_code == 404
     assert not search.calls
+
+
+def test_a_category_page_is_titled_with_its_name_in_the_pages_language(client):
+    assert "<title>Sports · Afterclasses</title>" in client.get("/categories/sports").get_data(as_text=True)
+    assert "<title>Спорт · " in client.get("/categories/sports?lang=ru").get_data(as_text=True)
+    assert "<title>Sports · “tennis” · " in client.get("/categories/sports?q=tennis&lang=en").get_data(as_text=True)
+
+
+def empty_message(html: str) -> str:
+    return " ".join(re.search(r'<p class="empty">(.*?)</p>', html, re.S).group(1).split())
+
+
+def test_nothing_found_without_filters_does_not_mention_filters(client, search):
+    search.replies = [search_reply(0)]
+    said = empty_message(client.get("/search?q=piano").get_data(as_text=True))
+    assert "Try other words." in said and "filter" not in said and "distance" not in said
+    # a category's page: its own category is no filter to remove
+    assert "filter" not in empty_message(client.get("/categories/sports?q=piano").get_data(as_text=True))
+
+
+def test_nothing_found_offers_what_would_widen_the_search(client, search):
+    search.replies = [search_reply(0)]
+    html = client.get("/search?q=piano&where=10469&free=true").get_data(as_text=True)
+    said = empty_message(html)
+    assert "Try fewer filters." in said and "Try other words." in said
+    link = re.search(r'<a href="([^"]+)">Search at any distance from ZIP 10469', html).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(link).query)["radius_km"] == ["0"]
+    # already at any distance: a larger one would find nothing more
+    assert "any distance" not in empty_message(client.get("/search?q=piano&where=10469&radius_km=0")
+                                               .get_data(as_text=True))
+
+
+@pytest.mark.parametrize("age", ["200", "-3", "abc"])
+def test_an_age_the_search_api_refuses_is_explained_and_the_results_are_for_any_age(client, search, age):
+    from afterclasses_web.clients import Reply
+
+    refused = Reply(422, {"error": "bad_request", "details": {
+        "age": ["Must be greater than or equal to 0 and less than or equal to 120."]}})
+    search.replies = [refused, search_reply(1, [hit(1)])]
+    page = client.get(f"/search?q=tennis&age={age}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Tennis 1" in html
+    assert f"The child's age “{age}” was not understood" in html
+    assert "less than or equal to 120" in html  # the API's own range
+    asked, again = (sent(c) for c in search.calls)
+    assert asked["age"] == [age] and "age" not in again  # the API judges the age as typed
+    assert 'name="age" type="number" min="0" max="120" step="any" inputmode="decimal" value=""' in html
+
+
+def test_an_unknown_place_with_search_down_is_a_503_at_once(client, search):
+    search.down = True
+    assert client.get("/search?where=Atlantis").status_code == 503
+    assert search.attempts == 1  # the venue lookup only: no second wait for the search itself
+    # the where box's suggestions still answer, from the gazetteer
+    found = client.get("/suggest/where?q=Kingsbridge").get_json()["suggestions"]
+    assert found and found[0]["value"].startswith("Kingsbridge")
+
+
+def test_use_my_location_has_a_live_region_for_what_became_of_it(client):
+    form = search_form(client.get("/").get_data(as_text=True))
+    status = re.search(r'<span class="locate-status" role="status" aria-live="polite"(.*?)></span>', form, re.S)
+    assert status, "an (empty) live region next to the button"
+    assert 'data-denied="Your browser did not share your location.' in status.group(1)
+    assert 'data-failed="Your location could not be found.' in status.group(1)
+
+
+def test_the_search_form_and_filters_come_folded_so_a_phone_shows_results_first(client):
+    html = client.get("/search?q=tennis").get_data(as_text=True)
+    assert re.search(r'<details class="search-box">', html) and re.search(r'<details class="facets-box">', html)
+    assert html.index('class="hits"') < html.index('class="facets-box"')  # results first without CSS too
+
+
+@pytest.mark.parametrize("path", ["/", "/search?q=tennis", "/submit/activity", "/desk/signin"])
+def test_every_page_loads_the_script_that_focuses_an_error_summary(client, path):
+    html = client.get(path).get_data(as_text=True)
+    assert html.count('<script src="/static/search.js" defer></script>') == 1, path

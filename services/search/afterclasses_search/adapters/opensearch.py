@@ -44,6 +44,7 @@ from afterclasses_search.adapters.opensearch_mapping import (
     index_body,
 )
 from afterclasses_search.adapters.text import fold, query_words
+from afterclasses_search.domain.labels import day_label, price_label
 
 log = logging.getLogger(__name__)
 
@@ -430,10 +431,11 @@ def _facets(query: SearchQuery, aggs: dict) -> dict[str, list[FacetValue]]:
     facets["age_band"] = [FacetValue(label, bands.get(label, 0), label, label in query.age_bands)
                           for label, _, _ in AGE_BANDS]
     days = _counts(aggs, "day")
-    facets["day"] = [FacetValue(d, days.get(d, 0), d, d in query.days) for d in WEEKDAYS]
+    facets["day"] = [FacetValue(d, days.get(d, 0), day_label(d, query.language), d in query.days) for d in WEEKDAYS]
     free = _counts(aggs, "free")
-    facets["free"] = [FacetValue("true", free.get("true", 0), "free", query.free is True),
-                      FacetValue("false", free.get("false", 0), "paid", query.free is False)]
+    facets["free"] = [FacetValue("true", free.get("true", 0), price_label("true", query.language), query.free is True),
+                      FacetValue("false", free.get("false", 0), price_label("false", query.language),
+                                 query.free is False)]
     counts = _counts(aggs, "district")
     asked = set(dsl.folded_districts(query))
     if asked:

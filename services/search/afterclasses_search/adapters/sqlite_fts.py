@@ -49,6 +49,7 @@ from afterclasses_search.adapters.columns import (
 )
 from afterclasses_search.adapters.text import analyze, fold, fts_phrase, query_terms
 from afterclasses_search.domain.documents import searchable_text
+from afterclasses_search.domain.labels import day_label, price_label
 from afterclasses_search.domain.ranking import (
     ADULT_AGE,
     ADULT_FACTOR,
@@ -560,12 +561,14 @@ class SqliteSearchIndex(SearchIndex):
                                          label in query.age_bands) for label, _, _ in AGE_BANDS]
         m = mask_without("day")
         days = cols.view("days")[m]
-        facets["day"] = [FacetValue(d, int(np.count_nonzero(days & DAY_BITS[d])), d, d in query.days)
-                         for d in WEEKDAYS]
+        facets["day"] = [FacetValue(d, int(np.count_nonzero(days & DAY_BITS[d])), day_label(d, query.language),
+                                    d in query.days) for d in WEEKDAYS]
         m = mask_without("free")
         free = cols.view("free")[m]
-        facets["free"] = [FacetValue("true", int(np.count_nonzero(free == 1)), "free", query.free is True),
-                          FacetValue("false", int(np.count_nonzero(free == 0)), "paid", query.free is False)]
+        facets["free"] = [FacetValue("true", int(np.count_nonzero(free == 1)), price_label("true", query.language),
+                                     query.free is True),
+                          FacetValue("false", int(np.count_nonzero(free == 0)), price_label("false", query.language),
+                                     query.free is False)]
         m = mask_without("district")
         codes = cols.view("district")[m]
         counts = np.bincount(codes[codes >= 0], minlength=len(cols.districts.values))

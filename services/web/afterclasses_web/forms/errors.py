@@ -3,6 +3,7 @@ top, and the summary of them all that opens the page."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from flask_babel import gettext, lazy_gettext
 from wtforms import (
@@ -11,8 +12,8 @@ from wtforms import (
 
 from afterclasses_web.forms.citizens import CONTACT_KEYS, HONEYPOT, SESSION_KEYS, VENUE_KEYS, SubmissionForm
 
-# ingest's messages are English; these are worded for people (and translated). Any other message
-# is shown as ingest wrote it.
+# the APIs' messages are English (ingest's, and search's for the results page); these are worded
+# for people (and translated). Any other message is shown as the API wrote it.
 _MESSAGES = {
     "Missing data for required field.": lazy_gettext("This is required."),
     "Field may not be null.": lazy_gettext("This is required."),
@@ -27,11 +28,20 @@ _MESSAGES = {
     "Give the currency of the amount.": lazy_gettext("Give the currency of the amount."),
     "Give both lat and lon, or neither.": lazy_gettext("Give both latitude and longitude, or neither."),
     "Name at least one field to change.": lazy_gettext("Change at least one field."),
+    "Name at least one field to change, or say what is wrong in message.": lazy_gettext("Change at least one field."),
+    "Special numeric values (nan or infinity) are not permitted.": lazy_gettext("Enter a number, e.g. 7 or 7.5."),
     "Nothing differs from the live entry.": lazy_gettext("Nothing differs from what the site shows now."),
     "Must be greater than or equal to -90 and less than or equal to 90.":
         lazy_gettext("A latitude is between -90 and 90."),
     "Must be greater than or equal to -180 and less than or equal to 180.":
         lazy_gettext("A longitude is between -180 and 180."),
+    # said in English as the API says them, translated into other languages
+    "Not a valid integer.": lazy_gettext("Not a valid integer."),
+    "Number too large.": lazy_gettext("Number too large."),
+    "Not a valid URL.": lazy_gettext("Not a valid URL."),
+    "Must not be in the future.": lazy_gettext("Must not be in the future."),
+    "Not a phone number: use digits, spaces and + - ( ) . , with 'ext.' for an extension.":
+        lazy_gettext("Not a phone number: use digits, spaces and + - ( ) . , with 'ext.' for an extension."),
 }
 
 
@@ -43,11 +53,37 @@ _FIELD_MESSAGES = {
 }
 
 
-def ingest_message(message, field: str | None = None) -> str:
+_N = r"-?\d[\d.e+-]*"  # a limit as marshmallow writes it: 0, -90, 2.5, 1e+16
+# marshmallow's messages that carry a limit or a value: in English word for word as the API says
+# them, in other languages translated with the limit or value kept
+_PATTERNS = [(re.compile(pattern), message) for pattern, message in (
+    (rf"Longer than maximum length (?P<max>{_N})\.", lazy_gettext("Longer than maximum length %(max)s.")),
+    (rf"Shorter than minimum length (?P<min>{_N})\.", lazy_gettext("Shorter than minimum length %(min)s.")),
+    (rf"Must be greater than or equal to (?P<min>{_N}) and less than or equal to (?P<max>{_N})\.",
+     lazy_gettext("Must be greater than or equal to %(min)s and less than or equal to %(max)s.")),
+    (rf"Must be greater than (?P<min>{_N}) and less than or equal to (?P<max>{_N})\.",
+     lazy_gettext("Must be greater than %(min)s and less than or equal to %(max)s.")),
+    (rf"Must be greater than or equal to (?P<min>{_N})\.", lazy_gettext("Must be greater than or equal to %(min)s.")),
+    (rf"Must be less than or equal to (?P<max>{_N})\.", lazy_gettext("Must be less than or equal to %(max)s.")),
+    (r"Must be one of: (?P<choices>.*)\.", lazy_gettext("Must be one of: %(choices)s.")),
+    (r"Unknown category (?P<value>'.*'|\".*\")\.", lazy_gettext("Unknown category %(value)s.")),
+)]
+# the same length limit on a list (keywords, days and times) counts its items, not characters
+_TOO_MANY = (re.compile(rf"Longer than maximum length (?P<max>{_N})\."), lazy_gettext("Too many: at most %(max)s."))
+
+
+def api_message(message, field: str | None = None, of_list: bool = False) -> str:
+    """An API's (marshmallow's) English message in words for people, in the page's language; one
+    it does not know is shown as the API wrote it. ``of_list``: the message is about a whole list."""
     text = str(message)
-    return str(_FIELD_MESSAGES.get((field, text)) or _MESSAGES.get(text, text))
-
-
+    known = _FIELD_MESSAGES.get((field, text)) or _MESSAGES.get(text)
+    if known:
+        return str(known)
+    for pattern, worded in ([_TOO_MANY] if of_list else []) + _PATTERNS:
+        found = pattern.fullmatch(text)
+        if found:
+            return str(worded) % found.groupdict()
+    return text
 
 
 # where a path of ingest's ``details`` (below the submission's top level) is shown
@@ -96,7 +132,8 @@ def attach_errors(form: SubmissionForm, details, session_rows: list[int]) -> Non
             path = ("activity", *path[1:])
         path = tuple(p for p in path if p != "_schema")
         target = _session_field(form, path, session_rows) or _field(form, path)
-        texts = [ingest_message(t, target.name if target is not None else None) for t in texts]
+        of_list = path[-1:] in (("tags",), ("sessions",))
+        texts = [api_message(t, target.name if target is not None else None, of_list) for t in texts]
         if target is not None:
             target.errors = [*target.errors, *texts]
             continue

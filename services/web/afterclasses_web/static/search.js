@@ -4,20 +4,15 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // on a phone the filters start folded, so the first result is on the first screen
-  var filters = document.querySelector("details.facets-box");
-  var searchBox = document.querySelector("details.search-box");
-  var narrow = window.matchMedia("(max-width: 999px)");
-  if (narrow.matches) {
-    if (filters) filters.open = false;
-    if (searchBox) searchBox.open = false;
+  // the results page's form and filters come folded (so on a phone the first result is on the
+  // first screen); wide, they open, and a tablet turned to landscape opens them too
+  var wide = window.matchMedia("(min-width: 1000px)");
+  function unfold() {
+    if (!wide.matches) return;
+    document.querySelectorAll("details.search-box, details.facets-box").forEach(function (d) { d.open = true; });
   }
-  // wide, the folds' summaries are hidden: a tablet turned to landscape must not keep them shut
-  narrow.addEventListener("change", function (e) {
-    if (e.matches) return;
-    if (filters) filters.open = true;
-    if (searchBox) searchBox.open = true;
-  });
+  unfold();
+  wide.addEventListener("change", unfold);
 
   // Back and Forward may show the page as it was left, controls included: a sort changed just
   // before leaving would then contradict the results. The search controls show the URL's state.
@@ -25,9 +20,13 @@
     if (e.persisted) document.querySelectorAll("form.search-form, form.sort-form").forEach(function (f) { f.reset(); });
   });
 
-  // a form that came back with mistakes: the summary of them is read out and its links lead on
-  var problems = document.getElementById("error-summary");
-  if (problems) problems.focus();
+  // a page that came back with mistakes (a citizens' form, the desk, the search): focus on the
+  // first summary of them, so it is read out and its links lead on
+  var problems = document.querySelector(".error-summary, .notice.error, .flash-error");
+  if (problems) {
+    if (!problems.hasAttribute("tabindex")) problems.setAttribute("tabindex", "-1");
+    problems.focus();
+  }
 
   function debounce(fn, ms) {
     var t;
@@ -80,15 +79,23 @@
     window.location.assign(form.action + "?" + params.toString());
   }
 
-  /* "Use my location". */
+  /* "Use my location": what became of it is said next to the button (a live region). */
   var locate = document.querySelector("button.locate");
+  var locateStatus = document.querySelector(".locate-status");
   if (locate && navigator.geolocation) {
     locate.hidden = false;
     locate.addEventListener("click", function () {
       locate.disabled = true;
+      if (locateStatus) locateStatus.textContent = locateStatus.dataset.finding;
       navigator.geolocation.getCurrentPosition(function (pos) {
         searchAt(locate.form, pos.coords.latitude, pos.coords.longitude, null);
-      }, function () { locate.disabled = false; }, { timeout: 10000, maximumAge: 600000 });
+      }, function (err) {
+        locate.disabled = false;
+        if (locateStatus) {
+          locateStatus.textContent = err.code === err.PERMISSION_DENIED ? locateStatus.dataset.denied
+                                                                         : locateStatus.dataset.failed;
+        }
+      }, { timeout: 10000, maximumAge: 600000 });
     });
   }
 

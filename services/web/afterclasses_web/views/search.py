@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext, lazy_gettext
@@ -12,6 +13,7 @@ from afterclasses.cleaning import clean_text
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
 from afterclasses_web import web
 from afterclasses_web.clients import ServiceDown
+from afterclasses_web.forms.errors import api_message
 from afterclasses_web.i18n import current_lang
 from afterclasses_web.views.suggest import venues
 
@@ -73,31 +75,38 @@ def where_from_request() -> Where:
 
 @dataclasses.dataclass
 class Criteria:
-    """The search as the page's controls show it (parsed leniently: a bad value is ignored)."""
+    """The search as the page's controls show it (parsed leniently: a bad value is ignored, but
+    the age is sent as typed, for the search API to judge: see :func:`results`)."""
 
     q: str
     where: Where
     radius_km: float
-    age: float | None
+    age: str  # as typed, so a resubmit keeps 7.5 (never rounded)
     sort: str
     page: int
     free: bool | None
     facets: dict[str, list[str]]
 
     @property
-    def age_shown(self) -> float | int | None:
-        """The age as the form shows it: 8, or 7.5 (never rounded, so a resubmit keeps it)."""
-        return int(self.age) if self.age is not None and self.age.is_integer() else self.age
+    def age_years(self) -> float | int | None:
+        """The age as a number, for "8 years" (None when none was given or it is no number)."""
+        try:
+            value = float(self.age)
+        except ValueError:
+            return None
+        return (int(value) if value.is_integer() else value) if math.isfinite(value) else None
 
     @property
     def radius_chosen(self) -> bool:
         """Whether the parent chose a distance other than the default (the form keeps it)."""
         return self.where.has_point and self.radius_km != DEFAULT_RADIUS
 
-    @property
-    def filtered(self) -> bool:
-        """Whether a facet or the price narrows the search (beyond what, where and age)."""
-        return self.free is not None or any(self.facets.values())
+    def narrowed(self, category_page: str | None = None) -> bool:
+        """Whether a facet or the price narrows the search (beyond what, where and age, and the
+        category of a category's page)."""
+        chosen = [v for name, values in self.facets.items() for v in values
+                  if not (name == "category" and v == category_page)]
+        return self.free is not None or bool(chosen)
 
     def unfiltered(self, category_page: str | None = None) -> Criteria:
         """The same search without facets or price (a category page keeps its category); a copy,
@@ -112,8 +121,8 @@ class Criteria:
             params += [("lat", str(self.where.lat)), ("lon", str(self.where.lon))]
             if self.radius_km:
                 params.append(("radius_km", str(self.radius_km)))
-        if self.age is not None:
-            params.append(("age", str(self.age)))
+        if self.age:
+            params.append(("age", self.age))
         if self.free is not None:
             params.append(("free", "true" if self.free else "false"))
         params += [(name, value) for name, values in self.facets.items() for value in values]
@@ -138,7 +147,7 @@ def criteria_from_request() -> Criteria:
         q=clean_text(request.args.get("q", "")).strip()[:300],
         where=where,
         radius_km=DEFAULT_RADIUS if radius is None else radius,
-        age=_float("age", 0, 120),
+        age=clean_text(request.args.get("age", "")).strip()[:20],
         sort=sort if sort in SORTS else "best",
         page=page,
         free=free,
@@ -163,11 +172,20 @@ def results(category_page: str | None = None):
         criteria.sort = "best"
     lang = current_lang()
     reply = web().search.search(criteria.api_params(lang))
+    age_refused = None
+    if not reply.ok and "age" in reply.field_errors:
+        # an age the API does not take (a typo, an edited URL): the results for any age, and why
+        # in the API's terms (its range), rather than no results at all
+        age_refused = {"typed": criteria.age, "why": " ".join(_messages(reply.field_errors["age"]))}
+        criteria = dataclasses.replace(criteria, age="")
+        reply = web().search.search(criteria.api_params(lang))
     if not reply.ok:  # a value the API refuses (422): say which, show the form again
-        return _results_page(criteria, None, category_page, errors=reply.field_errors), 400
+        errors = {field: _messages(texts) for field, texts in reply.field_errors.items()}
+        return _results_page(criteria, None, category_page, errors=errors, age_refused=age_refused), 400
     result = reply.body
+    narrowed = criteria.narrowed(category_page)
     without_filters = 0
-    if not result["total"] and criteria.filtered:
+    if not result["total"] and narrowed:
         # a filter kept from an earlier search (or a day: most entries publish no schedule yet)
         # hides everything: say how many match without the filters, and offer them
         without_filters = web().search.search(criteria.unfiltered(category_page).api_params(lang, per_page=1)) \
@@ -177,13 +195,18 @@ def results(category_page: str | None = None):
                "approximate": bool(r["venue"].get("approximate"))}
               for r in result["results"] if (r.get("venue") or {}).get("lat") is not None]
     return _results_page(criteria, result, category_page, pages=pages, without_filters=without_filters,
-                         points=json.dumps(points, ensure_ascii=False))
+                         narrowed=narrowed, age_refused=age_refused, points=json.dumps(points, ensure_ascii=False))
+
+
+def _messages(texts) -> list[str]:
+    """A field's messages from the API, worded for people in the page's language."""
+    return [api_message(t) for t in (texts if isinstance(texts, list) else [texts])]
 
 
 def _results_page(criteria: Criteria, result: dict | None, category_page: str | None, **extra) -> str:
     return render_template("results.html", c=criteria, result=result, category_page=category_page,
                            radii=RADII, sorts=SORTS, per_page=PER_PAGE,
-                           **{"errors": {}, "points": "[]", **extra})
+                           **{"errors": {}, "points": "[]", "narrowed": False, "age_refused": None, **extra})
 
 
 def _popular_categories() -> list[dict]:

@@ -20,17 +20,22 @@ def where():
     found = [{"value": p.name, "detail": p.detail, "lat": p.lat, "lon": p.lon}
              for p in web().places.suggest(text, LIMIT)]
     if len(found) < LIMIT and len(fold(text)) >= 2:
+        try:
+            known = venues(text, LIMIT - len(found))
+        except ServiceDown:  # suggestions are a nicety: never fail the box because of them
+            known = []
         found += [{"value": v["name"] or v["address"], "detail": v.get("address") or v.get("district") or "",
-                   "lat": v["lat"], "lon": v["lon"]} for v in venues(text, LIMIT - len(found))]
+                   "lat": v["lat"], "lon": v["lon"]} for v in known]
     return {"suggestions": found}, 200, {"Cache-Control": "public, max-age=300"}
 
 
 def venues(text: str, limit: int) -> list[dict]:
-    """The catalog's own venues whose name or address starts like ``text`` (from the search API)."""
-    try:
-        reply = web().search.venues(text, limit)
-    except ServiceDown:  # suggestions are a nicety: never fail the box because of them
-        return []
+    """The catalog's own venues whose name or address starts like ``text`` (from the search API).
+
+    :raise ServiceDown: search is not answering (a results page then says so at once, rather than
+        wait for the search call to time out a second time).
+    """
+    reply = web().search.venues(text, limit)
     return [v for v in reply.body.get("venues", []) if v.get("lat") is not None] if reply.ok else []
 
 
