@@ -249,6 +249,17 @@ def test_approving_without_the_verified_box_leaves_the_entry_unverified(stack, c
     assert "Last verified" not in text(client.get(f"/activities/{activity_id}"))
 
 
+def test_the_review_shows_who_wrote_it_and_their_message_as_text(stack, carol):
+    activity_id = live_activity(stack, title="Junior tennis")
+    sid = submit(stack, {"kind": "edit", "activity_id": activity_id,
+                         "message": "It closed in May <script>alert(1)</script>",
+                         "submitter": {"name": "Pat", "email": "pat@example.org"}})
+    html = signed_in(stack).get(f"/desk/submissions/{sid}").get_data(as_text=True)
+    assert "Message from the writer" in html and "It closed in May &lt;script&gt;" in html
+    assert 'href="mailto:pat@example.org"' in html
+    assert "0 fields changed" in html
+
+
 def test_approving_a_new_activity_links_to_it(stack, carol):
     sid = submit_activity(stack, title="Chess for beginners")
     client = signed_in(stack)

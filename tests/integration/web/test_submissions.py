@@ -357,8 +357,35 @@ def test_a_correction_that_changes_nothing_shows_ingests_message(stack, client):
     page = client.post(f"/activities/{activity_id}/correct", data=values)
     html = page.get_data(as_text=True)
     assert page.status_code == 422
-    assert "Change at least one field." in html
+    assert "Change at least one field, or tell the editors what is wrong." in html
     assert queue(stack) == []
+
+
+def test_a_parent_who_knows_it_closed_but_not_the_fix_sends_a_message_alone(stack, client):
+    activity_id = live_activity(stack, title="Junior tennis")
+    page = client.get(f"/activities/{activity_id}/correct").get_data(as_text=True)
+    assert 'id="message"' in page and "that is enough to send" in page
+    values = form_values(page)
+    values["message"] = "It closed in May; the gym is being rebuilt.\r\nSee the sign on the door."
+    sub_id = submission_id(client.post(f"/activities/{activity_id}/correct", data=values))
+    item = review(stack, sub_id)
+    assert item["payload"]["message"] == "It closed in May; the gym is being rebuilt.\nSee the sign on the door."
+    assert item["payload"]["changes"] == {} and item["diff"] == []
+    # with neither a change nor a message there is nothing to send, and the form says both ways out
+    values = form_values(client.get(f"/activities/{activity_id}/correct").get_data(as_text=True))
+    page = client.post(f"/activities/{activity_id}/correct", data=values)
+    assert page.status_code == 422
+    assert "Change at least one field, or tell the editors what is wrong." in page.get_data(as_text=True)
+
+
+def test_a_new_activity_carries_its_writers_message_and_an_overlong_one_is_its_field_error(stack, client):
+    sub_id = submission_id(client.post("/submit/activity", data=new_activity_form(
+        client, message="From the club's flyer, December 2026.")))
+    assert review(stack, sub_id)["payload"]["message"] == "From the club's flyer, December 2026."
+    page = client.post("/submit/activity", data=new_activity_form(client, title="Chess club", message="x" * 2001))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and "Longer than maximum length 2000." in field_error(html, "message")
+    assert field_value(html, "title") == "Chess club"
 
 
 def test_a_correction_breaking_a_rule_is_explained_at_the_field(stack, client):

@@ -110,9 +110,11 @@ def _provider(form) -> dict | None:
     return {k: v for k, v in provider.items() if v is not None} or None
 
 
-def _submitter(form) -> dict | None:
+def _from_writer(form) -> dict:
+    """Who sends it and what they tell the editors (both optional)."""
     submitter = {"name": _text(form.submitter_name.data), "email": _text(form.submitter_email.data)}
-    return {k: v for k, v in submitter.items() if v is not None} or None
+    return {"submitter": {k: v for k, v in submitter.items() if v is not None} or None,
+            "message": _text(form.message.data)}
 
 
 def _without_none(body: dict) -> dict:
@@ -123,14 +125,14 @@ def new_activity_body(form: NewActivityForm, places=None) -> Built:
     fields, rows = activity_fields(form)
     fields["venue"] = placed(fields["venue"], None, places)
     provider_id = (form.provider_id.data or "").strip() or None
-    body = {"kind": "activity", "activity": _without_none(fields), "submitter": _submitter(form),
+    body = {"kind": "activity", "activity": _without_none(fields), **_from_writer(form),
             **({"provider_id": provider_id} if provider_id else {"provider": _provider(form)})}
     return Built(_without_none(body), rows)
 
 
 def provider_body(form: ProviderForm) -> Built:
     return Built(_without_none({"kind": "provider", "provider": _provider(form) or {},
-                                "submitter": _submitter(form)}))
+                                **_from_writer(form)}))
 
 
 def correction_body(form: CorrectionForm, activity_id: str, live: dict, places=None) -> Built:
@@ -147,7 +149,7 @@ def correction_body(form: CorrectionForm, activity_id: str, live: dict, places=N
     return Built(_without_none({"kind": "edit", "activity_id": activity_id, "changes": changes,
                                 "base_version": int(base) if base.isascii() and base.isdigit() and len(base) < 16
                                 else None,
-                                "submitter": _submitter(form)}), rows)
+                                **_from_writer(form)}), rows)
 
 
 def _changes_seen(fields: dict, live: dict, shown: dict) -> dict:

@@ -105,6 +105,9 @@ class SubmissionForm(TextForm):
     # made when the form is first shown and posted back with it: a double click, or a retry after
     # "we could not send it", stores the submission once (ingest's Idempotency-Key)
     submission_key = HiddenField(default=lambda: secrets.token_urlsafe(18))
+    # to the editors only: a source ("from their flyer"), or what is wrong when the writer does not
+    # know the fix ("it closed in May"): a correction may be this alone
+    message = TextAreaField(lazy_gettext("Anything the editors should know?"), render_kw={"rows": 3})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,7 +28,8 @@ _MESSAGES = {
     "Give the currency of the amount.": lazy_gettext("Give the currency of the amount."),
     "Give both lat and lon, or neither.": lazy_gettext("Give both latitude and longitude, or neither."),
     "Name at least one field to change.": lazy_gettext("Change at least one field."),
-    "Name at least one field to change, or say what is wrong in message.": lazy_gettext("Change at least one field."),
+    "Name at least one field to change, or say what is wrong in message.":
+        lazy_gettext("Change at least one field, or tell the editors what is wrong."),
     "Special numeric values (nan or infinity) are not permitted.": lazy_gettext("Enter a number, e.g. 7 or 7.5."),
     "Nothing differs from the live entry.": lazy_gettext("Nothing differs from what the site shows now."),
     "Must be greater than or equal to -90 and less than or equal to 90.":
@@ -95,6 +96,7 @@ _FIELD_PATHS = {
     **{("activity", "contact", k): f"contact_{k}" for k in CONTACT_KEYS},
     **{("provider", k): f"provider_{k}" for k in ("name", "kind", "phone", "email", "website", "address")},
     **{("submitter", k): f"submitter_{k}" for k in ("name", "email")},
+    ("message",): "message",
 }
 # groups of fields (fieldsets) that take the messages about the group as a whole
 _GROUP_PATHS = {("activity", "venue"): "venue", ("activity", "price"): "price", ("activity", "contact"): "contact",
@@ -145,7 +147,7 @@ def attach_errors(form: SubmissionForm, details, session_rows: list[int]) -> Non
 
 
 def _field(form, path):
-    for n in range(len(path), 1, -1):  # "activity.tags.3" is the tags field; "venue.x" is no field
+    for n in range(len(path), 0, -1):  # "activity.tags.3" is the tags field; "venue.x" is no field
         name = _FIELD_PATHS.get(path[:n])
         if name and name in form:
             return form[name]
