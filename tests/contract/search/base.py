@@ -97,6 +97,13 @@ class SearchIndexContract(abc.ABC):
         self.load(index, activity_doc(title="Gymnastics", category="sports.gymnastics"))
         assert index.search(SearchQuery(q="gymnastcs")).total == 1
 
+    def test_a_typo_finds_the_common_word_before_a_rare_lookalike(self, index):
+        tennis = [activity_doc(title=f"Tennis club {i}", description="Tennis lessons.") for i in range(4)]
+        odd = activity_doc(title="Twenty-first century school", description="After-school programme.")
+        self.load(index, *tennis, odd)
+        result = index.search(SearchQuery(q="tenis"))
+        assert set(ids(result)[:4]) == {d["id"] for d in tennis}
+
     # --- geo -------------------------------------------------------------------------
     def test_radius_filter_and_distance(self, index):
         near, far, nowhere = self.load(

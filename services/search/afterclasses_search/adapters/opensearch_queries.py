@@ -48,11 +48,13 @@ def text_query(words: list[str], attempt: str, boost: float = 1.0) -> dict:
         return {"bool": {"should": [{"multi_match": {"query": w, "fields": list(TEXT_FIELDS), "type": "bool_prefix"}}
                                     for w in words], "minimum_should_match": 1, "boost": boost}}
     if attempt == FUZZY:
-        # typo tolerance, only when nothing else matched. AUTO:5,10 allows one edit from 5
-        # characters and two from 10, about what the embedded difflib cutoff of 0.8 accepts
-        # ("gymnastcs" → gymnastics, not "karate" → art)
+        # typo tolerance, only when nothing else matched. The edits count on the stemmed term
+        # ("tenis" is "teni"): AUTO:4,10 allows one edit from 4 characters and two from 10, about
+        # what the embedded difflib cutoff of 0.8 accepts ("tenis" → tennis, "gymnastcs" →
+        # gymnastics, not "karate" → art). Lucene blends the expansions' frequencies, so a rare
+        # lookalike does not outrank the common word (the embedded adapter takes the closest)
         return {"multi_match": {"query": " ".join(words), "fields": list(TEXT_FIELDS), "operator": "or",
-                                "fuzziness": "AUTO:5,10", "boost": boost}}
+                                "fuzziness": "AUTO:4,10", "boost": boost}}
     raise ValueError(attempt)
 
 

@@ -438,22 +438,28 @@ class SqliteSearchIndex(SearchIndex):
         return scores
 
     def _corrections(self, terms: list[str]) -> list[str]:
-        """Indexed terms close to each query term (the vocabulary is cached per write batch)."""
+        """The indexed term closest to each query term (the vocabulary is cached per write batch).
+        One per term, the most similar, then the most common: every near term OR-ed together let
+        a rare one win on bm25's weight ("tenis" found "twenty" of one school before "tennis")."""
         if self._vocab is None or self._vocab[0] != self._cols.seq:
             self._vocab = (self._cols.seq, self._vocabulary())
+        docs = self._vocab[1]
         out = []
         for term in terms:
             # 0.8: "tenis"→"tennis" and "gymnastcs"→"gymnastics" pass; "karate"→"art" does not
-            out += difflib.get_close_matches(term, self._vocab[1], n=3, cutoff=0.8)
+            close = difflib.get_close_matches(term, docs, n=5, cutoff=0.8)
+            if close:
+                out.append(max(close, key=lambda t: (difflib.SequenceMatcher(None, term, t).ratio(), docs[t])))
         return out
 
-    def _vocabulary(self) -> list[str]:
+    def _vocabulary(self) -> dict[str, int]:
+        """Each indexed term and the number of documents holding it."""
         # a temp fts5vocab table on a separate connection: creating it inside the reader's
         # snapshot transaction is not allowed
         conn = sqlite3.connect(self._file, timeout=30)
         try:
             conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab USING fts5vocab(main, fts, 'row')")
-            return [t for (t,) in conn.execute("SELECT term FROM temp.fts_vocab")]
+            return dict(conn.execute("SELECT term, doc FROM temp.fts_vocab"))
         finally:
             conn.close()
 
