@@ -158,3 +158,32 @@ def test_a_stale_edit_needs_force_after_the_editor_saw_the_diff(client):
     forced = client.post(f"/v1/review/{second['id']}/approve", json={"force": True}, headers=as_editor())
     assert forced.status_code == 200
     assert client.get(f"/v1/catalog/activities/{activity_id}").json["title"] == "Second title"
+
+
+def test_two_corrections_of_one_place_waiting_together_each_keep_their_part(client):
+    """Both written against version 1: approving the second after the first applies only the parts
+    the second changed, so the first's new name and period stay (never a silent revert)."""
+    activity_id = approve(client, new_submission(
+        client, venue={"name": "Bronx Park courts", "address": "1 Park Ave", "lat": 40.86, "lon": -73.87},
+        price={"free": False, "amount": 25, "currency": "USD", "period": "session"})).json["result_id"]
+    live = client.get(f"/v1/catalog/activities/{activity_id}").json
+    venue = {k: live["venue"][k] for k in ("name", "address", "lat", "lon")}
+
+    def edit(**changes):
+        return client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                    "changes": changes}).json["id"]
+
+    renamed = edit(venue={**venue, "name": "Bronx Park tennis courts"}, price={**live["price"], "period": "month"})
+    moved = edit(venue={**venue, "address": "2 Park Ave"}, price={**live["price"], "amount": 30})
+    assert approve(client, renamed).status_code == 200
+    detail = client.get(f"/v1/review/{moved}", headers=as_editor()).json
+    assert detail["stale"]
+    # the editor's diff already says what approving will do: only this correction's parts
+    by_field = {d["field"]: d for d in detail["diff"]}
+    assert by_field["venue"]["new"]["name"] == "Bronx Park tennis courts"
+    assert by_field["price"]["new"]["period"] == "month"
+    resp = client.post(f"/v1/review/{moved}/approve", json={"force": True}, headers=as_editor())
+    assert resp.status_code == 200, resp.json
+    entry = client.get(f"/v1/catalog/activities/{activity_id}").json
+    assert (entry["venue"]["name"], entry["venue"]["address"]) == ("Bronx Park tennis courts", "2 Park Ave")
+    assert (entry["price"]["amount"], entry["price"]["period"]) == (30, "month")

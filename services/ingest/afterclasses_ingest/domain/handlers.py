@@ -24,9 +24,11 @@ from afterclasses_ingest.domain.model import (
     DomainError,
     NotFound,
     activity_document,
+    EDITED_IN_PARTS,
     apply_changes,
     content_hash,
     diff,
+    rebase,
     split_activity,
 )
 
@@ -186,13 +188,24 @@ def get_submission(store: CatalogStore, submission_id: str) -> dict:
 
 # --- review -------------------------------------------------------------------------------
 
+def _edit_changes(tx: Tx, sub: dict, current: dict) -> dict:
+    """An edit's changes against the live entry as it is now (:func:`rebase`): what each of its
+    parted fields was when it was sent is the old value of that field's first change since."""
+    sent_against = {}
+    for row in tx.audit_for("activity", sub["target_id"]):
+        field = row["field"]
+        if field in EDITED_IN_PARTS and field not in sent_against and utc(row["at"]) > utc(sub["created_at"]):
+            sent_against[field] = row["old"]
+    return rebase(sub["payload"]["changes"], sent_against, current)
+
+
 def _changes(tx: Tx, sub: dict) -> tuple[list[Change], dict | None]:
     """What approving ``sub`` would change, against the live entry as it is now."""
     payload = sub["payload"]
     if sub["kind"] == "edit":
         live = tx.get_activity(sub["target_id"])
         current = live_fields(tx, live)
-        return diff(current, apply_changes(current, payload["changes"])), live
+        return diff(current, apply_changes(current, _edit_changes(tx, sub, current))), live
     if sub["kind"] == "activity":
         return diff({}, payload["activity"]), None
     if sub["kind"] == "provider":
@@ -307,7 +320,7 @@ def _apply_edit(tx: Tx, sub: dict, actor: str, at: dt.datetime, verified: bool) 
     if live is None or live["status"] != "published":
         raise Conflict("The activity is no longer published.")
     current = live_fields(tx, live)
-    merged = apply_changes(current, sub["payload"]["changes"])
+    merged = apply_changes(current, _edit_changes(tx, sub, current))
     if verified:
         merged["verified_at"] = at.isoformat()
     try:

@@ -55,6 +55,25 @@ def apply_changes(live: dict, changes: dict) -> dict:
     return {**live, **changes}
 
 
+# fields whose parts (a venue's name and address, a price's amount and period, a contact's phone
+# and e-mail) two people may correct independently
+EDITED_IN_PARTS = ("venue", "price", "contact")
+
+
+def rebase(changes: dict, sent_against: dict, live: dict) -> dict:
+    """An edit's ``changes`` onto the ``live`` entry, given what each field of the edit's parts was
+    when the edit was sent (``sent_against``, for the fields changed since). Only the parts the
+    edit changed are taken, the rest stays live: a correction of the address approved after a
+    correction of the place's name keeps the new name (a three-way merge, part by part)."""
+    rebased = dict(changes)
+    for field, before in sent_against.items():
+        ours, now = changes.get(field), live.get(field)
+        if field in EDITED_IN_PARTS and all(isinstance(v, dict) for v in (ours, before, now)):
+            rebased[field] = {**now, **{k: v for k, v in ours.items()
+                                        if canonical_json(v) != canonical_json(before.get(k))}}
+    return rebased
+
+
 def activity_document(
     *, id: str, version: int, status: str, fields: dict, venue: dict | None, provider: dict | None,
     source: str | None, source_id: str | None, updated_at: str,
