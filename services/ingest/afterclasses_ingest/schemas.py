@@ -76,6 +76,8 @@ class DecisionSchema(StrictSchema):
     force = fields.Boolean(load_default=False)
     # the editor checked the activity with its provider or another source: it reads "verified today"
     verified = fields.Boolean(load_default=False)
+    # a correction saying the activity no longer runs: it leaves the site
+    withdraw = fields.Boolean(load_default=False)
 
 
 class RejectionSchema(StrictSchema):

@@ -127,9 +127,9 @@ class IngestClient(ServiceClient):
         return self.call("GET", f"/v1/review/{quote(submission_id, safe='')}", token=token)
 
     def approve(self, token: str, submission_id: str, note: str | None, force: bool = False,
-                verified: bool = False) -> Reply:
+                verified: bool = False, withdraw: bool = False) -> Reply:
         return self.call("POST", f"/v1/review/{quote(submission_id, safe='')}/approve", token=token,
-                         json={"note": note, "force": force, "verified": verified})
+                         json={"note": note, "force": force, "verified": verified, "withdraw": withdraw})
 
     def reject(self, token: str, submission_id: str, note: str) -> Reply:
         return self.call("POST", f"/v1/review/{quote(submission_id, safe='')}/reject", token=token,

@@ -187,3 +187,26 @@ def test_two_corrections_of_one_place_waiting_together_each_keep_their_part(clie
     entry = client.get(f"/v1/catalog/activities/{activity_id}").json
     assert (entry["venue"]["name"], entry["venue"]["address"]) == ("Bronx Park tennis courts", "2 Park Ave")
     assert (entry["price"]["amount"], entry["price"]["period"]) == (30, "month")
+
+
+def test_a_correction_saying_it_closed_withdraws_the_activity(client, app):
+    activity_id = approve(client, new_submission(client)).json["result_id"]
+    closed = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                  "message": "It closed in May."}).json["id"]
+    new = new_submission(client)
+    assert client.post(f"/v1/review/{new}/approve", json={"withdraw": True},
+                       headers=as_editor()).status_code == 422  # only a correction withdraws
+    resp = client.post(f"/v1/review/{closed}/approve", json={"withdraw": True, "note": "Phoned."}, headers=as_editor())
+    assert resp.status_code == 200
+    entry = client.get(f"/v1/catalog/activities/{activity_id}").json
+    assert entry["status"] == "withdrawn" and entry["version"] == 2
+    history = client.get(f"/v1/catalog/activities/{activity_id}/history", headers=as_editor()).json["changes"]
+    assert history[-1]["field"] == "status" and history[-1]["new"] == "withdrawn"
+    log = MemoryEventLog()
+    relay_once(app.extensions["afterclasses"].store, log)
+    events = [decode(r.value) for r in log.consumer(None, ["catalog.entries"]).poll(20, timeout=0.1)]
+    assert events[-1].type == "activity.withdrawn" and events[-1].payload == {
+        "id": activity_id, "version": 2, "status": "withdrawn"}
+    # no one corrects what is gone
+    again = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id, "changes": {"age_max": 9}})
+    assert again.status_code == 422

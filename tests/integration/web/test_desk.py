@@ -260,6 +260,20 @@ def test_the_review_shows_who_wrote_it_and_their_message_as_text(stack, carol):
     assert "0 fields changed" in html
 
 
+def test_a_correction_saying_it_closed_takes_the_activity_off_the_site(stack, carol):
+    activity_id = live_activity(stack, title="Quokka tennis club")
+    sid = submit(stack, {"kind": "edit", "activity_id": activity_id, "message": "It closed in May."})
+    client = signed_in(stack)
+    assert "The activity no longer runs: take it off the site" in text(client.get(f"/desk/submissions/{sid}"))
+    resp = post_form(client, f"/desk/submissions/{sid}", f"/desk/submissions/{sid}/approve",
+                     {"withdraw": "y", "note": "The club confirmed."})
+    assert resp.status_code == 302
+    assert "“Quokka tennis club” is off the site" in text(client.get("/desk"))
+    stack.sync()
+    assert client.get(f"/activities/{activity_id}").status_code == 404
+    assert "Quokka tennis club" not in text(client.get("/search?q=quokka"))
+
+
 def test_approving_a_new_activity_links_to_it(stack, carol):
     sid = submit_activity(stack, title="Chess for beginners")
     client = signed_in(stack)

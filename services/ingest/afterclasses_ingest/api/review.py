@@ -37,7 +37,7 @@ def detail(submission_id: str):
 def approve(submission_id: str):
     data = schemas.DecisionSchema().load(_body())
     return handlers.approve(_store(), submission_id, g.principal, data["note"], force=data["force"],
-                            verified=data["verified"])
+                            verified=data["verified"], withdraw=data["withdraw"])
 
 
 @bp.post("/review/<submission_id>/reject")

@@ -248,9 +248,11 @@ def review_detail(store: CatalogStore, submission_id: str) -> dict:
 
 
 def approve(store: CatalogStore, submission_id: str, editor: str, note: str | None, now: Clock = utcnow,
-            force: bool = False, verified: bool = False) -> dict:
+            force: bool = False, verified: bool = False, withdraw: bool = False) -> dict:
     """Apply a pending submission to the catalog. ``verified``: the editor checked the activity
     with its provider or another source, so it reads "verified today" (``verified_at``).
+    ``withdraw`` (a correction only): the activity no longer runs, so it leaves the site (its
+    event is ``activity.withdrawn``); what else the correction changes is kept in its history.
 
     :raise NotFound: no such submission.
     :raise Conflict: already decided (e.g. by another editor a moment ago), or an edit written
@@ -264,6 +266,9 @@ def approve(store: CatalogStore, submission_id: str, editor: str, note: str | No
             raise NotFound(f"No submission {submission_id}.")
         if sub["status"] != PENDING:
             raise Conflict(f"Submission already {sub['status']}.", {"status": sub["status"]})
+        if withdraw and sub["kind"] != "edit":
+            raise DomainError("Only a correction of a live activity can withdraw it.",
+                              {"withdraw": ["Only for a correction."]})
         if sub["kind"] == "edit" and not force:
             live = tx.get_activity(sub["target_id"])
             if live is not None and live["version"] != sub["base_version"]:
@@ -281,7 +286,7 @@ def approve(store: CatalogStore, submission_id: str, editor: str, note: str | No
             create_provider(tx, sub["payload"]["provider"], actor=actor, now=at, submission_id=sub["id"],
                             provider_id=result_id)
         elif sub["kind"] == "edit":
-            _apply_edit(tx, sub, actor, at, verified)
+            _apply_edit(tx, sub, actor, at, verified, withdraw)
         tx.add_audit([audit_row(at, actor, "submission", sub["id"], "status", PENDING, APPROVED, sub["id"])])
         return {**submission_view({**sub, "status": APPROVED, "decided_at": at, "note": note}), "result_id": result_id}
 
@@ -315,7 +320,7 @@ def _create_activity(tx: Tx, activity_id: str, sub: dict, actor: str, at: dt.dat
     tx.add_outbox([outbox_row("activity.published", activity_id, activity_doc(tx, row), at)])
 
 
-def _apply_edit(tx: Tx, sub: dict, actor: str, at: dt.datetime, verified: bool) -> None:
+def _apply_edit(tx: Tx, sub: dict, actor: str, at: dt.datetime, verified: bool, withdraw: bool) -> None:
     live = tx.get_activity(sub["target_id"], for_update=True)
     if live is None or live["status"] != "published":
         raise Conflict("The activity is no longer published.")
@@ -328,15 +333,23 @@ def _apply_edit(tx: Tx, sub: dict, actor: str, at: dt.datetime, verified: bool) 
     except ValidationError as exc:
         raise DomainError("The edit no longer applies to the live entry.", {"changes": exc.messages}) from None
     changes = diff(current, merged)
-    if not changes:
+    if not changes and not withdraw:
         return  # approved, but the live entry already says the same: nothing to publish
     fields, venue = split_activity(merged)
     (venue_id,) = venue_ids(tx, [venue], at)
     values = {"fields": fields, "title": fields["title"], "venue_id": venue_id, "version": live["version"] + 1,
               "updated_at": at}
+    audit = [audit_row(at, actor, "activity", live["id"], c.field, c.old, c.new, sub["id"]) for c in changes]
+    if withdraw:
+        values["status"] = "withdrawn"
+        audit.append(audit_row(at, actor, "activity", live["id"], "status", live["status"], "withdrawn", sub["id"]))
     tx.update_activity(live["id"], values)
-    tx.add_audit([audit_row(at, actor, "activity", live["id"], c.field, c.old, c.new, sub["id"]) for c in changes])
-    tx.add_outbox([outbox_row("activity.updated", live["id"], activity_doc(tx, {**live, **values}), at)])
+    tx.add_audit(audit)
+    if withdraw:
+        event = "activity.withdrawn", {"id": live["id"], "version": values["version"], "status": "withdrawn"}
+    else:
+        event = "activity.updated", activity_doc(tx, {**live, **values})
+    tx.add_outbox([outbox_row(event[0], live["id"], event[1], at)])
 
 
 __all__ = ["approve", "reject", "submit", "review_queue", "review_detail", "get_submission",

@@ -80,6 +80,8 @@ class ApproveForm(TextForm):
     # approving is not checking: only an editor who asked the provider (or another source) says so
     verified = BooleanField(lazy_gettext("I checked this activity with its provider or another source "
                                          "(the page will say “verified today”)"))
+    # a correction saying it closed: approving it takes the activity off the site
+    withdraw = BooleanField(lazy_gettext("The activity no longer runs: take it off the site"))
 
 
 class RejectForm(TextForm):
@@ -319,9 +321,12 @@ def approve(submission_id: str):
     if not form.validate_on_submit():
         return _review_page(detail, form, RejectForm(formdata=None), status=400)
     reply = _ingest("approve", submission_id, form.note.data or None, bool(form.force.data),
-                    bool(form.verified.data), back_to=back)
+                    bool(form.verified.data), bool(form.withdraw.data), back_to=back)
     if reply.ok:
         title = display.submission_title(detail)  # an edit's title as it was before the change
+        if form.withdraw.data:
+            flash(gettext("“%(title)s” is off the site (within a few seconds); its history keeps it.", title=title))
+            return redirect(_next_in_queue())
         message = (gettext("Approved the correction of “%(title)s”.", title=title) if detail["kind"] == "edit"
                    else gettext("Approved “%(title)s”.", title=title))
         link = _live_link(detail["kind"], reply.body.get("result_id"))
