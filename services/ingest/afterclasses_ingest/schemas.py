@@ -20,12 +20,22 @@ class _Submission(StrictSchema):
     message = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
+def _not_verified(fields: dict | None, where: str) -> None:
+    # "last verified" is the editors' word (approve with verified), never a submitter's
+    if (fields or {}).get("verified_at") is not None:
+        raise ValidationError({where: {"verified_at": ["Only an editor verifies an entry."]}})
+
+
 class ActivitySubmissionSchema(_Submission):
     """A new activity, run by an existing provider (``provider_id``) or a new one (``provider``)."""
 
     activity = fields.Nested(ActivityFieldsSchema, required=True)
     provider_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36))
     provider = fields.Nested(ProviderFieldsSchema, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _unverified(self, data, **kwargs):
+        _not_verified(data.get("activity"), "activity")
 
     @validates_schema
     def _one_provider(self, data, **kwargs):
@@ -46,6 +56,10 @@ class EditSubmissionSchema(_Submission):
     # the version of the entry the correction was written against (what the citizen saw); when
     # the entry changed since, editors see the correction as stale. Default: the live version.
     base_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**53))
+
+    @validates_schema
+    def _unverified(self, data, **kwargs):
+        _not_verified(data.get("changes"), "changes")
 
     @validates_schema
     def _not_empty(self, data, **kwargs):

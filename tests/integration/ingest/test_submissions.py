@@ -149,17 +149,22 @@ def test_cross_field_mistakes_are_reported_with_the_other_field_errors(client, s
     assert "end" in details["sessions"]["0"] and "weekday" in details["sessions"]["1"]
 
 
-def test_invisible_characters_are_dropped_and_future_verification_refused(client, store):
-    fields = activity_fields(title="Chess\u202e club", tags=["go\u200b"], verified_at="2026-01-05T10:00:00+00:00")
+def test_invisible_characters_are_dropped_and_no_submitter_verifies(client, store):
+    fields = activity_fields(title="Chess\u202e club", tags=["go\u200b"])
     sub = client.post("/v1/submissions", json={"kind": "activity", "activity": fields,
                                                "provider": {"name": "C\ufeffC"}})
     assert sub.status_code == 202
     payload = client.get(f"/v1/review/{sub.json['id']}", headers=as_editor()).json["payload"]
     assert payload["activity"]["title"] == "Chess club" and payload["activity"]["tags"] == ["go"]
     assert payload["provider"]["name"] == "CC"
-    future = client.post("/v1/submissions", json={"kind": "activity", "provider": {"name": "C"},
-                                                  "activity": activity_fields(verified_at="9999-01-01T00:00:00+00:00")})
-    assert future.status_code == 422 and "verified_at" in future.json["details"]["activity"]
+    for when in ("9999-01-01T00:00:00+00:00", "2026-01-05T10:00:00+00:00"):
+        claimed = client.post("/v1/submissions", json={"kind": "activity", "provider": {"name": "C"},
+                                                       "activity": activity_fields(verified_at=when)})
+        assert claimed.status_code == 422 and "verified_at" in claimed.json["details"]["activity"]
+    activity_id = client.post(f"/v1/review/{sub.json['id']}/approve", json={}, headers=as_editor()).json["result_id"]
+    edit = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id,
+                                                "changes": {"verified_at": "2026-01-05T10:00:00+00:00"}})
+    assert edit.status_code == 422 and edit.json["details"]["changes"]["verified_at"]
 
 
 def test_a_message_to_the_editors_goes_with_a_correction_or_alone(client):

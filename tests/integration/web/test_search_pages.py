@@ -170,9 +170,9 @@ def test_an_activity_page_gives_its_own_contact_before_its_organisations(stack, 
 
 
 def test_an_activity_page_says_how_fresh_it_is(stack, client):
-    verified = publish(stack, title="Checked", verified_at="2026-11-01T10:00:00+00:00")
+    verified = publish(stack, title="Checked", verified=True)
     unverified = publish(stack, title="Unchecked")
-    assert "Last verified" in client.get(f"/activities/{verified}").get_data(as_text=True)
+    assert "Last verified today." in client.get(f"/activities/{verified}").get_data(as_text=True)
     assert "Not verified yet; last changed today." in client.get(f"/activities/{unverified}").get_data(as_text=True)
 
 
