@@ -1,13 +1,16 @@
 """gunicorn settings shared by every service (one image, many roles).
 
 The bind address and worker count come from the environment so `--scale` and the embedded
-runner can set them: GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (default 2).
+runner can set them: GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (default 2),
+GUNICORN_THREADS (default 1: sync workers; the web, which mostly waits on the APIs, runs 4, so a
+slow API does not hold every worker while other pages could be answered).
 """
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-worker_class = "sync"
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = 30
 graceful_timeout = 10
 keepalive = 5

@@ -23,7 +23,8 @@ def compose_config() -> dict:
         if os.environ.get("CI") == "true":
             pytest.fail("docker-compose is missing under CI=true (bin/test installs it)")
         pytest.skip("docker-compose is not installed (bin/test installs it)")
-    env = {**os.environ, "AFTERCLASSES_WEB_SECRET_KEY": "compose-config-check"}
+    env = {**os.environ, "AFTERCLASSES_WEB_SECRET_KEY": "compose-config-check",
+           "AFTERCLASSES_WEB_TRUSTED_HOSTS": "afterclasses.example.org"}
     out = subprocess.run([tool, "-f", str(ROOT / "docker-compose.yml"), "config"], capture_output=True, text=True,
                          cwd=ROOT, env=env)
     assert out.returncode == 0, out.stderr
@@ -76,5 +77,6 @@ def test_the_web_is_told_where_the_apis_are_and_needs_a_secret_outside_developme
     assert env["AFTERCLASSES_SEARCH_URL"] == "http://search:8000"
     assert env["AFTERCLASSES_INGEST_URL"] == "http://ingest:8000"
     assert env["AFTERCLASSES_WEB_SECRET_KEY"] == "compose-config-check"  # from the operator's environment
+    assert env["AFTERCLASSES_WEB_TRUSTED_HOSTS"] == "afterclasses.example.org"
     with pytest.raises(RuntimeError, match="AFTERCLASSES_WEB_SECRET_KEY"):
         WebSettings(env="production").secret_key()

@@ -22,7 +22,7 @@ STATUSES = ("published", "withdrawn")
 AGE_LIMIT = 120
 MAX_SESSIONS = 100  # weekly sessions of one activity
 MAX_PRICE = 10_000_000  # in any currency: more is a typing mistake (and breaks number formatting)
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\Z", re.ASCII)
 
 
 class StrictSchema(Schema):
@@ -61,12 +61,12 @@ def _not_in_the_future(value: str) -> None:
 # A phone cell may hold several numbers and extensions, as departments publish them ("+1 718-231-3239
 # ext. 12 or 718.555.0100", "(495) 123-45-67 доб. 12"); words other than these mean it is not a number.
 _PHONE_WORDS = {"ext", "x", "or", "and", "tel", "доб", "или", "и", "тел"}
-_PHONE_SEPARATORS = re.compile(r"[\d\s+\-().,/;:#*]+")
+_PHONE_SEPARATORS = re.compile(r"[0-9\s+\-().,/;:#*]+")  # ASCII digits: others dial nothing
 
 
 def _phone(value: str) -> None:
     words = {w for w in _PHONE_SEPARATORS.split(value.lower()) if w}
-    if sum(c.isdigit() for c in value) < 5 or not words <= _PHONE_WORDS:
+    if sum(c in "0123456789" for c in value) < 5 or not words <= _PHONE_WORDS:
         raise ValidationError("Not a phone number: use digits, spaces and + - ( ) . , with 'ext.' for an extension.")
 
 

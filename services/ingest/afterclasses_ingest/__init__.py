@@ -10,8 +10,14 @@ from afterclasses_ingest.domain.model import DomainError
 from afterclasses_ingest.settings import IngestSettings
 
 
+MAX_BODY_BYTES = 4 * 1024 * 1024  # above the web's 2 MB forms, whatever their JSON weighs
+
+
 def create_app(settings: IngestSettings | None = None, ingest: Ingest | None = None) -> Flask:
     app = Flask(__name__)
+    # a submission is a few kilobytes, a busy one with every field at its limit some 200 KB; a
+    # body far beyond is refused (413) before it costs a worker seconds of parsing
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     ingest = ingest or bootstrap(settings)

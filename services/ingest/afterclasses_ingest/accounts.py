@@ -21,7 +21,7 @@ from afterclasses_ingest.domain.model import DomainError, NotFound
 ROLES = ("editor",)
 MIN_PASSWORD, MAX_PASSWORD = 10, 1024
 PASSWORD_METHOD = "scrypt"
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,99}$")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,99}\Z")
 # Checked when the username is unknown or disabled, so a wrong name costs the same time as a
 # wrong password and the answer's timing does not tell which names exist. Made with
 # generate_password_hash(<random, discarded>, method=PASSWORD_METHOD); no password matches it.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from afterclasses.cleaning import says_something
 from afterclasses.contracts.schemas import ActivityFieldsSchema, ProviderFieldsSchema, StrictSchema, Text
 
 KINDS = ("activity", "provider", "edit")
@@ -63,7 +64,7 @@ class EditSubmissionSchema(_Submission):
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
-        if "changes" in data and not data["changes"] and not (data.get("message") or "").strip():
+        if "changes" in data and not data["changes"] and not says_something(data.get("message")):
             raise ValidationError("Name at least one field to change, or say what is wrong in message.", "changes")
 
 

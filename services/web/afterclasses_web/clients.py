@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from urllib.parse import quote
 
 import requests
@@ -16,11 +17,11 @@ PING_TIMEOUT = 2.0  # seconds; readiness probes of the APIs
 
 # the APIs' ids are UUIDs (imports' too); anything else names no entry and is never sent on
 # (a word would be a route of its own: /v1/review/queue is not a submission)
-_ID = re.compile(r"^[0-9A-Fa-f-]{1,64}$")
+_ID = re.compile(r"[0-9A-Fa-f-]{1,64}")  # with fullmatch: "$" would take a trailing newline
 
 
 def is_id(value: str) -> bool:
-    return bool(_ID.match(value))
+    return bool(_ID.fullmatch(value))
 
 
 class ServiceDown(Exception):
@@ -49,10 +50,20 @@ class Reply:
 class ServiceClient:
     name = "service"
 
-    def __init__(self, base_url: str, timeout: float, session: requests.Session | None = None):
+    def __init__(self, base_url: str, timeout: float):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.http = session or requests.Session()
+        self._adapters: list = []
+        self._local = threading.local()  # a session per thread: the web runs threaded workers
+
+    @property
+    def http(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            for adapter in self._adapters:
+                session.mount(self.base_url, adapter)
+        return session
 
     def call(self, method: str, path: str, *, token: str | None = None, **kwargs) -> Reply:
         headers = kwargs.pop("headers", {})
@@ -80,6 +91,7 @@ class ServiceClient:
 
     def mount(self, adapter) -> None:
         """Route this client's calls through a transport adapter (tests: an in-process WSGI app)."""
+        self._adapters.append(adapter)
         self.http.mount(self.base_url, adapter)
 
 

@@ -181,7 +181,17 @@ def test_a_message_to_the_editors_goes_with_a_correction_or_alone(client):
     assert detail["payload"]["message"].startswith("It closed in May") and detail["diff"] == []
     assert client.get(f"/v1/review/{with_fix.json['id']}", headers=as_editor()).json["payload"]["message"] \
         == "From their flyer."
-    empty = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id, "message": "  "})
-    assert empty.status_code == 422 and "changes" in empty.json["details"]
+    # nothing an editor could read: blanks, a lone accent, Hangul fillers, tag characters
+    for blank in ("  ", "\u0301", "\u115f\u3164", "\U000e0041\U000e0042"):
+        empty = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id, "message": blank})
+        assert empty.status_code == 422 and "changes" in empty.json["details"], repr(blank)
     long = client.post("/v1/submissions", json={"kind": "edit", "activity_id": activity_id, "message": "x" * 2001})
     assert long.status_code == 422 and "message" in long.json["details"]
+
+
+def test_a_body_far_beyond_any_submission_is_refused_before_parsing(client, store):
+    before = table_counts(store)
+    resp = client.post("/v1/submissions", data=b'{"kind": "provider", "provider": {"name": "' + b"x" * (5 << 20) + b'"}}',
+                       content_type="application/json")
+    assert resp.status_code == 413 and resp.json["error"]
+    assert table_counts(store) == before

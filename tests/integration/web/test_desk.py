@@ -256,7 +256,12 @@ def test_the_review_shows_who_wrote_it_and_their_message_as_text(stack, carol):
                          "submitter": {"name": "Pat", "email": "pat@example.org"}})
     html = signed_in(stack).get(f"/desk/submissions/{sid}").get_data(as_text=True)
     assert "Message from the writer" in html and "It closed in May &lt;script&gt;" in html
-    assert 'href="mailto:pat@example.org"' in html
+    assert 'href="mailto:pat%40example.org"' in html
+    # an address that tries to add recipients or text to the editor's mail stays one address
+    sly = submit(stack, {"kind": "edit", "activity_id": activity_id, "message": "Hi",
+                         "submitter": {"name": "x@y.z?cc=attacker@evil.example&subject=hi"}})
+    html = signed_in(stack).get(f"/desk/submissions/{sly}").get_data(as_text=True)
+    assert 'href="mailto:x%40y.z%3Fcc%3Dattacker%40evil.example%26subject%3Dhi"' in html
     assert "0 fields changed" in html
 
 
@@ -522,6 +527,14 @@ def test_a_decision_while_ingest_is_down_keeps_the_note_to_send_again(stack, car
     html = text(approved)
     assert _note(html, "note") == "Called them." and _checked(html, "verified")
     assert f'action="/desk/submissions/{sid}/approve"' in html
+    # another site's post (no valid token) is not sent back filled in; "approve anyway" is never kept
+    with monkeypatch.context() as m:
+        m.setattr(ingest, "call", down)
+        forged = client.post(f"/desk/submissions/{sid}/approve", data={"csrf_token": "bogus", "note": "Planted."})
+        forced = client.post(f"/desk/submissions/{sid}/approve",
+                             data={"csrf_token": token, "note": "Called them.", "force": "y"})
+    assert forged.status_code == 503 and "Planted." not in text(forged)
+    assert forced.status_code == 503 and not _checked(text(forced), "force")
     # ingest is back: "try again" sends the same decision
     resend = {"csrf_token": csrf_token(html), "note": "Called them.", "verified": "y"}
     assert client.post(f"/desk/submissions/{sid}/approve", data=resend).status_code == 302

@@ -202,3 +202,9 @@ def test_nothing_found_without_filters_suggests_other_words_not_fewer_filters(st
 def test_a_category_page_is_titled_with_the_category(stack, client):
     assert "<title>Sports · Afterclasses</title>" in client.get("/categories/sports").get_data(as_text=True)
     assert "<title>Спорт · Afterclasses</title>" in client.get("/categories/sports?lang=ru").get_data(as_text=True)
+
+
+def test_an_age_with_a_decimal_comma_is_the_same_age(stack, client):
+    publish(stack, title="Chess club", category="science.math", age_min=7.5, age_max=12)
+    assert "Chess club" in client.get("/search?age=7,5&lang=ru").get_data(as_text=True)
+    assert "Chess club" not in client.get("/search?age=7,4").get_data(as_text=True)

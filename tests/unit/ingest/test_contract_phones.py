@@ -15,6 +15,7 @@ def test_published_shapes_of_phone_cells_are_phones(phone):
 
 
 @pytest.mark.parametrize("phone", ["call me", "12", "ask at the desk 12345", "<script>alert(1)</script> 12345",
+                                   "٠١٢٣٤٥٦٧", "𝟏𝟐𝟑𝟒𝟓𝟔",
                                    "5" * 101])
 def test_what_is_not_a_number_is_a_field_error(phone):
     with pytest.raises(ValidationError) as err:

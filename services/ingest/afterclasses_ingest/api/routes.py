@@ -71,7 +71,7 @@ def _idempotency_key() -> str | None:
     return key
 
 
-_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 
 
 @bp.get("/submissions/<submission_id>")

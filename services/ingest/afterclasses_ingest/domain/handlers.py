@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from marshmallow import ValidationError
 
+from afterclasses.cleaning import says_something
 from afterclasses.contracts import CATALOG_ENTRIES, new_event
 from afterclasses.contracts.schemas import ActivityFieldsSchema
 from afterclasses_ingest.adapters.store import CatalogStore, Tx, iso, utc
@@ -154,7 +155,7 @@ def submit(store: CatalogStore, kind: str, payload: dict, submitted_by: str | No
                 validate_activity(merged)
             except ValidationError as exc:
                 raise DomainError("The edit makes the activity invalid.", {"changes": exc.messages}) from None
-            if not diff(live_fields(tx, live), merged) and not (payload.get("message") or "").strip():
+            if not diff(live_fields(tx, live), merged) and not says_something(payload.get("message")):
                 raise DomainError("The edit changes nothing.", {"changes": ["Nothing differs from the live entry."]})
             base_version = payload.get("base_version") or live["version"]
             if base_version > live["version"]:

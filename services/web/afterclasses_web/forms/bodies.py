@@ -44,8 +44,8 @@ def _number(value, any_decimals: bool = False):
     return number if math.isfinite(number) else text
 
 
-_DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$")
-_COORDINATE_COMMA = re.compile(r"^-?\d{1,3},\d+$")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}\Z", re.ASCII)
+_COORDINATE_COMMA = re.compile(r"^-?\d{1,3},\d+\Z", re.ASCII)
 
 
 def _tags_shown(tags: list[str] | None) -> str:

@@ -28,7 +28,7 @@ from afterclasses import taxonomy
 from afterclasses.contracts.schemas import MAX_SESSIONS
 from afterclasses_web.pages import DAY_NAMES_LONG, PERIODS, WEEKDAYS
 
-_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")  # used with fullmatch: "$" would take a trailing newline
 HONEYPOT = "website_url"  # a name spam bots like to fill; humans never see the field
 VENUE_KEYS = ("name", "address", "district", "city", "lat", "lon")
 CONTACT_KEYS = ("phone", "email", "website")
@@ -119,7 +119,7 @@ class SubmissionForm(TextForm):
         click or a retry stores the submission once, while the same form changed and sent again
         (Back, edit, send) is a submission of its own."""
         key = self.submission_key.data or ""
-        if not _KEY.match(key):
+        if not _KEY.fullmatch(key):
             return None
         digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
         return f"{key[:40]}-{digest[:16]}"

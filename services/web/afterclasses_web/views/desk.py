@@ -170,7 +170,9 @@ def _keep_draft() -> None:
         return
     draft = {"by": current_editor()["name"], "action": request.endpoint,
              "submission_id": request.view_args["submission_id"],
-             "data": {name: field.data for name, field in form._fields.items() if name != "csrf_token"}}
+             # never "approve anyway": the entry may change again before they are back; they tick it
+             # again after seeing the diff as it is then
+             "data": {name: field.data for name, field in form._fields.items() if name not in ("csrf_token", "force")}}
     cookie = current_app.session_interface.get_signing_serializer(current_app).dumps({**session, DRAFT_KEY: draft})
     if len(cookie) <= MAX_COOKIE:
         session[DRAFT_KEY] = draft
@@ -306,8 +308,14 @@ def _kept_when_down(view):
             return view(submission_id)
         except ServiceDown as exc:
             log.warning("service down: %s", exc)
-            return render_template("desk/unsaved.html", form=DECISIONS[request.endpoint](),
-                                   action=request.endpoint, submission_id=submission_id), 503
+            form = DECISIONS[request.endpoint]()
+            form.validate()
+            if form.csrf_token.errors:  # only this session's own form is sent back filled in
+                raise
+            if "force" in form:  # ticked again once the diff is seen as it is then
+                form.force.data = False
+            return render_template("desk/unsaved.html", form=form, action=request.endpoint,
+                                   submission_id=submission_id), 503
 
     return inner
 

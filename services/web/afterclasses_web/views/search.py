@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import math
 
 from flask import Blueprint, render_template, request
@@ -71,6 +72,11 @@ def where_from_request() -> Where:
     detail = f" ({place.detail})" if place.detail else ""
     label = gettext("ZIP %(zip)s", zip=place.name) if place.kind == "zip" else place.name
     return Where(text, place.lat, place.lon, label=label + detail)
+
+
+def _decimal_point(number: str) -> str:
+    """7,5 as the API reads it (7.5): a Russian parent writes a decimal comma."""
+    return number.replace(",", ".") if re.fullmatch(r"[0-9]+,[0-9]+", number) else number
 
 
 @dataclasses.dataclass
@@ -147,7 +153,7 @@ def criteria_from_request() -> Criteria:
         q=clean_text(request.args.get("q", "")).strip()[:300],
         where=where,
         radius_km=DEFAULT_RADIUS if radius is None else radius,
-        age=clean_text(request.args.get("age", "")).strip()[:20],
+        age=_decimal_point(clean_text(request.args.get("age", "")).strip()[:20]),
         sort=sort if sort in SORTS else "best",
         page=page,
         free=free,
