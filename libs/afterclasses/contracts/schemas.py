@@ -22,7 +22,9 @@ STATUSES = ("published", "withdrawn")
 AGE_LIMIT = 120
 MAX_SESSIONS = 100  # weekly sessions of one activity
 MAX_PRICE = 10_000_000  # in any currency: more is a typing mistake (and breaks number formatting)
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\Z", re.ASCII)
+# ASCII digits and "$", which OpenAPI's (ECMA) patterns read as Python does; "$" also takes a
+# trailing newline, so the time's length is checked too
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class StrictSchema(Schema):
@@ -83,8 +85,10 @@ class SessionSchema(StrictSchema):
     """One weekly session: weekday and local start/end time (HH:MM)."""
 
     weekday = fields.String(required=True, validate=validate.OneOf(WEEKDAYS))
-    start = fields.String(required=True, validate=validate.Regexp(_HHMM, error="Use HH:MM."))
-    end = fields.String(required=True, validate=validate.Regexp(_HHMM, error="Use HH:MM."))
+    start = fields.String(required=True, validate=[validate.Length(equal=5, error="Use HH:MM."),
+                                                   validate.Regexp(_HHMM, error="Use HH:MM.")])
+    end = fields.String(required=True, validate=[validate.Length(equal=5, error="Use HH:MM."),
+                                                 validate.Regexp(_HHMM, error="Use HH:MM.")])
 
     # also when other fields are invalid, so a form shows every mistake in one round
     @validates_schema(skip_on_field_errors=False)
