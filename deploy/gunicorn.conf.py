@@ -2,8 +2,9 @@
 
 The bind address and worker count come from the environment so `--scale` and the embedded
 runner can set them: GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (default 2),
-GUNICORN_THREADS (default 1: sync workers; the web, which mostly waits on the APIs, runs 4, so a
-slow API does not hold every worker while other pages could be answered).
+GUNICORN_THREADS (default 1: sync workers). Threads keep a hung API from holding every worker
+of the web, but on 2 CPUs 4 threads per web worker served 58 results pages/s to 2 clients where
+sync workers served 84 (bench/web_results.py): sync stays the default.
 """
 import os
 

@@ -185,8 +185,7 @@ def run_embedded(import_data: bool = True) -> int:
 
     WebSettings.from_env().secret_key()  # made once here, before the web's workers race to make it
     web = _gunicorn("web", "afterclasses_web.wsgi:application", host, settings.web_port)
-    web.env.update(GUNICORN_THREADS="4",  # it waits on the APIs: a slow one must not hold every worker
-                   AFTERCLASSES_INGEST_URL=f"http://{host}:{settings.ingest_port}",
+    web.env.update(AFTERCLASSES_INGEST_URL=f"http://{host}:{settings.ingest_port}",
                    AFTERCLASSES_SEARCH_URL=f"http://{host}:{settings.search_port}")
     children = [
         web,
