@@ -59,9 +59,9 @@ FREE_OTHERWISE = 0.25
 
 
 def default_datasets_dir() -> Path:
-    from afterclasses_ingest.settings import IngestSettings
+    from afterclasses.settings import Settings
 
-    return Path(IngestSettings.from_env().datasets_dir)
+    return Path(Settings.from_env().datasets_dir)
 
 
 def real_records(datasets_root: Path) -> list:

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from afterclasses.settings import Settings
 from afterclasses_ingest.settings import IngestSettings
 from afterclasses_search.settings import SearchSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = ROOT.parent / "shared" / "data"
+DATASETS = Path(Settings.from_env().datasets_dir)  # beside the checkout, or AFTERCLASSES_DATASETS_DIR
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Every error body is ``{"error": <code>, "message": <text>, "details": <object|nu
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 
 from flask import Blueprint, Flask, jsonify
@@ -12,6 +13,9 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+# ingest's Idempotency-Key (its API, and the keys the web's forms make): use with fullmatch
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 class ApiError(Exception):

@@ -25,6 +25,7 @@ MAX_PRICE = 10_000_000  # in any currency: more is a typing mistake (and breaks 
 # ASCII digits and "$", which OpenAPI's (ECMA) patterns read as Python does; "$" also takes a
 # trailing newline, so the time's length is checked too
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_TIME_RULES = [validate.Length(equal=5, error="Use HH:MM."), validate.Regexp(_HHMM, error="Use HH:MM.")]
 
 
 class StrictSchema(Schema):
@@ -85,10 +86,8 @@ class SessionSchema(StrictSchema):
     """One weekly session: weekday and local start/end time (HH:MM)."""
 
     weekday = fields.String(required=True, validate=validate.OneOf(WEEKDAYS))
-    start = fields.String(required=True, validate=[validate.Length(equal=5, error="Use HH:MM."),
-                                                   validate.Regexp(_HHMM, error="Use HH:MM.")])
-    end = fields.String(required=True, validate=[validate.Length(equal=5, error="Use HH:MM."),
-                                                 validate.Regexp(_HHMM, error="Use HH:MM.")])
+    start = fields.String(required=True, validate=_TIME_RULES)
+    end = fields.String(required=True, validate=_TIME_RULES)
 
     # also when other fields are invalid, so a form shows every mistake in one round
     @validates_schema(skip_on_field_errors=False)

@@ -9,7 +9,6 @@ from afterclasses_ingest.bootstrap import Ingest, bootstrap
 from afterclasses_ingest.domain.model import DomainError
 from afterclasses_ingest.settings import IngestSettings
 
-
 MAX_BODY_BYTES = 4 * 1024 * 1024  # above the web's 2 MB forms, whatever their JSON weighs
 
 

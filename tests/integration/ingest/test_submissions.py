@@ -191,7 +191,7 @@ def test_a_message_to_the_editors_goes_with_a_correction_or_alone(client):
 
 def test_a_body_far_beyond_any_submission_is_refused_before_parsing(client, store):
     before = table_counts(store)
-    resp = client.post("/v1/submissions", data=b'{"kind": "provider", "provider": {"name": "' + b"x" * (5 << 20) + b'"}}',
-                       content_type="application/json")
+    body = b'{"kind": "provider", "provider": {"name": "' + b"x" * (5 << 20) + b'"}}'
+    resp = client.post("/v1/submissions", data=body, content_type="application/json")
     assert resp.status_code == 413 and resp.json["error"]
     assert table_counts(store) == before

@@ -239,8 +239,14 @@ class Tx:
         if rows:
             self.conn.execute(insert(audit), rows)
 
-    def audit_for(self, entity: str, entity_id: str) -> list[dict]:
+    def audit_for(self, entity: str, entity_id: str, since: dt.datetime | None = None,
+                  fields: tuple[str, ...] | None = None) -> list[dict]:
+        """An entity's audit rows, oldest first; only those after ``since``, of ``fields``, if given."""
         q = select(audit).where(audit.c.entity == entity, audit.c.entity_id == entity_id).order_by(audit.c.id)
+        if since is not None:
+            q = q.where(audit.c.at > since)
+        if fields is not None:
+            q = q.where(audit.c.field.in_(fields))
         return [dict(r) for r in self.conn.execute(q).mappings()]
 
     def add_outbox(self, rows: list[dict]) -> None:

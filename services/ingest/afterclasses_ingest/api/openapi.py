@@ -5,6 +5,7 @@ from apispec import APISpec
 
 from afterclasses.contracts.schemas import ActivityDocSchema, ProviderDocSchema
 from afterclasses.openapi import BAD_INPUT, DOWN, EDITOR, error, json_body, ok
+from afterclasses.web import IDEMPOTENCY_KEY
 from afterclasses_ingest import schemas
 
 DESCRIPTION = ("Submissions in (anyone), the editors' review (bearer token of an editor), and the live "
@@ -38,7 +39,7 @@ def build(spec: APISpec) -> None:
         "parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
                         "description": "the same key again returns the submission stored the first time; "
                                        "with another body it is a 422",
-                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}}],
+                        "schema": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"}}],
         "requestBody": json_body({"oneOf": [{"$ref": "#/components/schemas/ActivitySubmission"},
                                             {"$ref": "#/components/schemas/ProviderSubmission"},
                                             {"$ref": "#/components/schemas/EditSubmission"}]},

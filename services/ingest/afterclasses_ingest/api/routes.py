@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import re
 
 from flask import Blueprint, current_app, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from afterclasses.web import ApiError
+from afterclasses.web import IDEMPOTENCY_KEY, ApiError
 from afterclasses_ingest import schemas
 from afterclasses_ingest.domain import handlers
 
@@ -66,12 +65,10 @@ def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not _KEY.match(key):
+    if not IDEMPOTENCY_KEY.fullmatch(key):
         raise ApiError(400, "invalid_header", "Idempotency-Key: 8 to 64 letters, digits, '-' or '_'.")
     return key
 
-
-_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 
 
 @bp.get("/submissions/<submission_id>")

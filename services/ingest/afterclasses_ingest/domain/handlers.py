@@ -18,6 +18,7 @@ from afterclasses.contracts.schemas import ActivityFieldsSchema
 from afterclasses_ingest.adapters.store import CatalogStore, Tx, iso, utc
 from afterclasses_ingest.domain.model import (
     APPROVED,
+    EDITED_IN_PARTS,
     PENDING,
     REJECTED,
     Change,
@@ -25,7 +26,6 @@ from afterclasses_ingest.domain.model import (
     DomainError,
     NotFound,
     activity_document,
-    EDITED_IN_PARTS,
     apply_changes,
     content_hash,
     diff,
@@ -193,10 +193,8 @@ def _edit_changes(tx: Tx, sub: dict, current: dict) -> dict:
     """An edit's changes against the live entry as it is now (:func:`rebase`): what each of its
     parted fields was when it was sent is the old value of that field's first change since."""
     sent_against = {}
-    for row in tx.audit_for("activity", sub["target_id"]):
-        field = row["field"]
-        if field in EDITED_IN_PARTS and field not in sent_against and utc(row["at"]) > utc(sub["created_at"]):
-            sent_against[field] = row["old"]
+    for row in tx.audit_for("activity", sub["target_id"], since=utc(sub["created_at"]), fields=EDITED_IN_PARTS):
+        sent_against.setdefault(row["field"], row["old"])  # the rows come oldest first
     return rebase(sub["payload"]["changes"], sent_against, current)
 
 
@@ -347,10 +345,11 @@ def _apply_edit(tx: Tx, sub: dict, actor: str, at: dt.datetime, verified: bool, 
     tx.update_activity(live["id"], values)
     tx.add_audit(audit)
     if withdraw:
-        event = "activity.withdrawn", {"id": live["id"], "version": values["version"], "status": "withdrawn"}
+        event_type, payload = "activity.withdrawn", {"id": live["id"], "version": values["version"],
+                                                     "status": "withdrawn"}
     else:
-        event = "activity.updated", activity_doc(tx, {**live, **values})
-    tx.add_outbox([outbox_row(event[0], live["id"], event[1], at)])
+        event_type, payload = "activity.updated", activity_doc(tx, {**live, **values})
+    tx.add_outbox([outbox_row(event_type, live["id"], payload, at)])
 
 
 __all__ = ["approve", "reject", "submit", "review_queue", "review_detail", "get_submission",

@@ -35,8 +35,7 @@ def _number(value, any_decimals: bool = False):
     text = _text(value)
     if text is None:
         return None
-    if (_COORDINATE_COMMA if any_decimals else _DECIMAL_COMMA).match(text):  # "7,5", "55,7558" as typed in Russian
-        text = text.replace(",", ".")
+    text = decimal_point(text, any_decimals)
     try:
         number = float(text)
     except ValueError:
@@ -46,6 +45,11 @@ def _number(value, any_decimals: bool = False):
 
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}\Z", re.ASCII)
 _COORDINATE_COMMA = re.compile(r"^-?\d{1,3},\d+\Z", re.ASCII)
+
+
+def decimal_point(text: str, any_decimals: bool = False) -> str:
+    """ "7,5" (a Russian decimal comma) as "7.5"; anything else as it is (see :func:`_number`)."""
+    return text.replace(",", ".") if (_COORDINATE_COMMA if any_decimals else _DECIMAL_COMMA).match(text) else text
 
 
 def _tags_shown(tags: list[str] | None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 
 from flask import request
@@ -26,9 +25,9 @@ from wtforms.fields.choices import SelectChoice
 
 from afterclasses import taxonomy
 from afterclasses.contracts.schemas import MAX_SESSIONS
+from afterclasses.web import IDEMPOTENCY_KEY
 from afterclasses_web.pages import DAY_NAMES_LONG, PERIODS, WEEKDAYS
 
-_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")  # used with fullmatch: "$" would take a trailing newline
 HONEYPOT = "website_url"  # a name spam bots like to fill; humans never see the field
 VENUE_KEYS = ("name", "address", "district", "city", "lat", "lon")
 CONTACT_KEYS = ("phone", "email", "website")
@@ -119,7 +118,7 @@ class SubmissionForm(TextForm):
         click or a retry stores the submission once, while the same form changed and sent again
         (Back, edit, send) is a submission of its own."""
         key = self.submission_key.data or ""
-        if not _KEY.fullmatch(key):
+        if not IDEMPOTENCY_KEY.fullmatch(key):
             return None
         digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
         return f"{key[:40]}-{digest[:16]}"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import math
 
 from flask import Blueprint, render_template, request
@@ -14,6 +13,7 @@ from afterclasses.cleaning import clean_text
 from afterclasses.ports.search import AGE_BANDS, WEEKDAYS
 from afterclasses_web import web
 from afterclasses_web.clients import ServiceDown
+from afterclasses_web.forms.bodies import decimal_point
 from afterclasses_web.forms.errors import api_message
 from afterclasses_web.i18n import current_lang
 from afterclasses_web.views.suggest import venues
@@ -72,11 +72,6 @@ def where_from_request() -> Where:
     detail = f" ({place.detail})" if place.detail else ""
     label = gettext("ZIP %(zip)s", zip=place.name) if place.kind == "zip" else place.name
     return Where(text, place.lat, place.lon, label=label + detail)
-
-
-def _decimal_point(number: str) -> str:
-    """7,5 as the API reads it (7.5): a Russian parent writes a decimal comma."""
-    return number.replace(",", ".") if re.fullmatch(r"[0-9]+,[0-9]+", number) else number
 
 
 @dataclasses.dataclass
@@ -153,7 +148,7 @@ def criteria_from_request() -> Criteria:
         q=clean_text(request.args.get("q", "")).strip()[:300],
         where=where,
         radius_km=DEFAULT_RADIUS if radius is None else radius,
-        age=_decimal_point(clean_text(request.args.get("age", "")).strip()[:20]),
+        age=decimal_point(clean_text(request.args.get("age", "")).strip()[:20]),  # 7,5 typed in Russian
         sort=sort if sort in SORTS else "best",
         page=page,
         free=free,
